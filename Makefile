@@ -1,0 +1,43 @@
+# Servicedesk. `make run` and `make test` are all a newcomer needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := servicedesk.settings
+
+.PHONY: install run test lint format messages check-deploy
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py loaddemo
+	DEBUG=$${DEBUG:-true} $(PY) manage.py runall --port $(PORT)
+
+test: install lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Regenerate the Dutch catalogue after changing strings (needs GNU gettext).
+messages: install
+	$(PY) manage.py makemessages -l nl --no-obsolete --add-location file -i '.venv/*' -i 'var/*'
+	$(PY) manage.py compilemessages -l nl
+
+check-deploy: install
+	DEBUG=false SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(64))')} \
+	  $(PY) manage.py check --deploy

@@ -1,0 +1,171 @@
+"""Demo data for a lived-in desk. Idempotent: running it again adds nothing
+that is there already. Later capabilities add their own sections here."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Absence, Customer, Grade, OnCallShift, User
+from accounts.roles import Role, roles_sync
+from tickets.models import SlaContract, Task
+from tickets.services import task_close, task_create
+
+SLA_CONTRACTS = [
+    ("standard", "Standard", "Business hours Mon-Fri 08:30-17:30."),
+    ("managed", "Managed hosting", "P1 resolution around the clock (24x7)."),
+]
+
+CUSTOMERS = [
+    # number, name, email, phone, managed, contract
+    ("1000", "Hoogendijk Logistiek B.V.", "it@hoogendijk.example", "+31 10 555 0100", True, "managed"),
+    ("2000", "Bakkerij De Korenschoof", "info@korenschoof.example", "+31 70 555 0200", False, "standard"),
+    ("1010", "Zeeland Zorggroep", "ict@zeelandzorg.example", "+31 118 555 010", True, "managed"),
+    ("2020", "Fietsenmakerij Van Rijn", "webshop@vanrijn.example", "+31 20 555 0220", False, "standard"),
+    ("3030", "Stichting Cultuurhuis Delft", "beheer@cultuurhuis.example", "+31 15 555 0330", False, "standard"),
+]
+
+STAFF = [
+    # username, first, last, grade, roles
+    ("jr", "Jesse", "de Jong", Grade.JUNIOR, [Role.ENGINEER]),
+    ("sr", "Sanne", "Rietveld", Grade.SENIOR, [Role.ENGINEER, Role.CAB_MEMBER]),
+    ("head", "Hans", "Eikelenboom", Grade.SENIOR, [Role.ENGINEER, Role.HEAD_OF_DEPARTMENT]),
+    ("cm", "Carla", "Mulder", Grade.SENIOR, [Role.ENGINEER, Role.CHANGE_MANAGER, Role.CAB_MEMBER]),
+    ("itm", "Ingrid", "Terpstra", "", [Role.IT_MANAGER]),
+    ("sales", "Sven", "Aalders", "", [Role.SALES]),
+]
+
+CUSTOMER_USERS = [
+    ("customer1", "Kees", "Hoogendijk", "1000"),
+    ("customer2", "Karin", "Korenhof", "2000"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo customers, people, roles and sample work (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        password = settings.DEMO_PASSWORD
+        roles_sync()
+        contracts = {
+            code: SlaContract.objects.update_or_create(
+                code=code, defaults={"name": name, "description": text}
+            )[0]
+            for code, name, text in SLA_CONTRACTS
+        }
+        for number, name, email, phone, managed, contract in CUSTOMERS:
+            Customer.objects.get_or_create(
+                number=number,
+                defaults={
+                    "name": name,
+                    "email": email,
+                    "phone": phone,
+                    "is_managed": managed,
+                    "sla_contract": contracts[contract],
+                },
+            )
+        staff = {}
+        for username, first, last, grade, roles in STAFF:
+            user = self._user(username, password, first_name=first, last_name=last, is_staff=True)
+            user.grade = grade
+            user.save(update_fields=["grade"])
+            user.groups.set(Group.objects.filter(name__in=roles))
+            staff[username] = user
+        admin = self._user("admin", password, first_name="Beheer", last_name="", is_staff=True)
+        if not admin.is_superuser:
+            admin.is_superuser = True
+            admin.save(update_fields=["is_superuser"])
+        for username, first, last, number in CUSTOMER_USERS:
+            self._user(
+                username,
+                password,
+                first_name=first,
+                last_name=last,
+                customer=Customer.objects.get(number=number),
+            )
+        self._people_plans(staff, now)
+        self._tasks(staff, now)
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+
+    def _user(self, username: str, password: str, **fields: Any) -> User:
+        email = f"{username}@servicedesk.example"
+        user, created = User.objects.get_or_create(
+            username=username, defaults={**fields, "email": email}
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user
+
+    def _people_plans(self, staff: dict[str, User], now: datetime) -> None:
+        today = timezone.localdate(now)
+        Absence.objects.get_or_create(
+            user=staff["jr"],
+            starts_on=today + timedelta(days=7),
+            defaults={
+                "ends_on": today + timedelta(days=11),
+                "substitute": staff["sr"],
+                "reason": "Holiday",
+            },
+        )
+        # A week of standby from last Monday 17:30, alternating sr and head.
+        monday = today - timedelta(days=today.weekday())
+        for offset in range(14):
+            day = monday + timedelta(days=offset)
+            starts = timezone.make_aware(datetime.combine(day, time(17, 30)))
+            OnCallShift.objects.get_or_create(
+                user=staff["sr"] if (offset // 7) % 2 == 0 else staff["head"],
+                starts_at=starts,
+                defaults={"ends_at": starts + timedelta(hours=15)},
+            )
+
+    def _tasks(self, staff: dict[str, User], now: datetime) -> None:
+        if Task.objects.filter(title__startswith="Demo:").exists():
+            return
+        today = timezone.localdate(now)
+        task_create(
+            title="Demo: renew the TLS certificate of the customer portal",
+            description="The certificate expires in three weeks. Renew it and check the chain.",
+            assignee=staff["jr"],
+            actor=staff["head"],
+            due_date=today + timedelta(days=5),
+            now=now,
+        )
+        parent = task_create(
+            title="Demo: move the mail cluster to the new storage",
+            assignee=staff["sr"],
+            actor=staff["head"],
+            due_date=today + timedelta(days=14),
+            now=now,
+        )
+        task_create(
+            title="Demo: test a restore of the mail store",
+            assignee=staff["jr"],
+            actor=staff["sr"],
+            parent=parent,
+            due_date=today + timedelta(days=3),
+            now=now,
+        )
+        done = task_create(
+            title="Demo: update the on-call phone list",
+            assignee=staff["jr"],
+            actor=staff["head"],
+            due_date=today - timedelta(days=1),
+            now=now - timedelta(days=2),
+        )
+        task_close(task=done, actor=staff["jr"], now=now, remark="Updated and shared with the team.")
+        task_create(
+            title="Demo: overdue: check the firewall rule review",
+            assignee=staff["jr"],
+            actor=staff["itm"],
+            due_date=today - timedelta(days=2),
+            now=now - timedelta(days=5),
+        )

@@ -1,0 +1,84 @@
+"""Roles are groups with permissions: data, not code branches.
+
+ROLE_PERMISSIONS is the single table of what each role may do; `roles_sync`
+makes the groups match it. Later capabilities add their permissions here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role:
+    ENGINEER = "engineer"
+    HEAD_OF_DEPARTMENT = "head_of_department"
+    CHANGE_MANAGER = "change_manager"
+    CAB_MEMBER = "cab_member"
+    IT_MANAGER = "it_manager"
+    SALES = "sales"
+    VIEWER = "viewer"
+
+
+ROLE_LABELS = {
+    Role.ENGINEER: _("Engineer"),
+    Role.HEAD_OF_DEPARTMENT: _("Head of department"),
+    Role.CHANGE_MANAGER: _("Change manager"),
+    Role.CAB_MEMBER: _("CAB member"),
+    Role.IT_MANAGER: _("IT manager"),
+    Role.SALES: _("Sales"),
+    Role.VIEWER: _("Viewer"),
+}
+
+_READ_BASE = [
+    "accounts.view_customer",
+    "accounts.view_absence",
+    "accounts.view_oncallshift",
+    "tickets.view_slacontract",
+    "tickets.view_task",
+]
+_ENGINEER = [*_READ_BASE, "tickets.add_task"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.ENGINEER: _ENGINEER,
+    Role.HEAD_OF_DEPARTMENT: [
+        *_ENGINEER,
+        "tickets.change_task",
+        "accounts.add_absence",
+        "accounts.change_absence",
+        "accounts.add_oncallshift",
+        "accounts.change_oncallshift",
+    ],
+    Role.CHANGE_MANAGER: [*_ENGINEER, "tickets.change_task"],
+    Role.CAB_MEMBER: [*_READ_BASE],
+    Role.IT_MANAGER: [
+        *_ENGINEER,
+        "tickets.change_task",
+        "accounts.change_customer",
+        "accounts.add_absence",
+        "accounts.change_absence",
+        "accounts.add_oncallshift",
+        "accounts.change_oncallshift",
+    ],
+    Role.SALES: ["accounts.view_customer", "tickets.view_task"],
+    Role.VIEWER: [*_READ_BASE],
+}
+
+
+def roles_sync() -> None:
+    """Create the role groups and give each exactly the permissions in the table.
+    Permissions of apps not installed yet are skipped and picked up next time."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = Q(pk__in=[])
+        for name in names:
+            app_label, codename = name.split(".", 1)
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
+
+
+def sync_roles_after_migrate(**kwargs: Any) -> None:
+    roles_sync()

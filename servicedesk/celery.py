@@ -1,0 +1,47 @@
+"""The Celery app and the one beat schedule.
+
+Every entry carries `expires` so a beat tick that could not be delivered in
+time is dropped instead of piling up behind a stopped worker; the tasks are
+idempotent sweepers, so the next tick does the work.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
+
+app = Celery("servicedesk", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    timezone="Europe/Amsterdam",
+    enable_utc=True,
+    # A task is acknowledged only after it ran, so a killed worker's task is
+    # redelivered; every task is idempotent, so running it again is harmless.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+)
+
+BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "send-notifications": {
+        "task": "events.send_notifications",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+}
+app.conf.beat_schedule = BEAT_SCHEDULE
+app.autodiscover_tasks()
+
+
+@app.task(name="servicedesk.ping")
+def ping(payload: str) -> dict[str, str]:
+    """Round-trip check for a worker: answers with the payload and its own name."""
+    return {"payload": payload, "worker": os.environ.get("HOSTNAME", "") or os.uname().nodename}

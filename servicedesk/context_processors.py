@@ -1,0 +1,36 @@
+"""The staff navigation. An entry shows only when its page exists (later
+capabilities add theirs by URL name) and the user may open it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+NAVIGATION = [
+    ("queue", _("Queue"), "tickets.view_ticket"),
+    ("task-list", _("My tasks"), "tickets.view_task"),
+    ("change-list", _("Changes"), "changes.view_change"),
+    ("cab", _("CAB"), "changes.view_cabmeeting"),
+    ("backup-checks", _("Backups"), "backups.view_backupcheck"),
+    ("network", _("Network"), "inventory.view_configurationitem"),
+    ("reports", _("Reports"), "reports.view_report"),
+    ("customer-list", _("Customers"), "accounts.view_customer"),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not getattr(user, "is_staff", False):
+        return {"navigation": []}
+    items = []
+    for name, label, perm in NAVIGATION:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        if user.has_perm(perm):
+            items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+    return {"navigation": items}

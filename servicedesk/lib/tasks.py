@@ -1,0 +1,35 @@
+"""Enqueueing Celery tasks from services."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task: Any, *args: Any) -> None:
+    """Send `task` to the broker once the current transaction has committed, so
+    the worker sees the rows it was told about; the same task with the same
+    arguments is sent once per transaction, however often a service asks.
+
+    A broker that is down must not undo or fail the user's request: the work is
+    already stored (outbox rows, due times) and the beat sweepers pick it up,
+    so the error is only logged."""
+    key = (task.name, args)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(func, "enqueue_key", None) == key for _sids, func, _robust in connection.run_on_commit
+    ):
+        return
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, retry=False)
+        except Exception:
+            logger.warning("could not enqueue %s; a sweeper will pick it up", task.name)
+
+    send.enqueue_key = key  # type: ignore[attr-defined]
+    transaction.on_commit(send)
