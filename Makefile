@@ -36,7 +36,7 @@ format: install
 # Regenerate the Dutch catalogue after changing strings (needs GNU gettext).
 messages: install
 	$(PY) manage.py makemessages -l nl --no-obsolete --add-location file -i '.venv/*' -i 'var/*'
-	$(PY) manage.py compilemessages -l nl
+	$(PY) manage.py compilemessages -l nl -i .venv -i var
 
 check-deploy: install
 	DEBUG=false SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(64))')} \

@@ -34,7 +34,7 @@ class CustomerListView(generics.ListAPIView):
     ordering_fields = ["number", "name", "updated_at"]
     ordering = ["number"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return customers_visible_to(self.request.user)
 
 

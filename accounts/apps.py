@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from accounts import schema  # noqa: F401  (registers the token scheme)
         from accounts.roles import sync_roles_after_migrate
 
         # Roles are data: after every migrate the groups get exactly the

@@ -13,7 +13,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
     """Sends the reset mail through the notification outbox, so a slow or
     unreachable mail server never blocks or fails the page."""
 
-    def send_mail(  # type: ignore[override]
+    def send_mail(
         self,
         subject_template_name: str,
         email_template_name: str,

@@ -82,11 +82,9 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True
-    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
@@ -140,7 +138,7 @@ class Absence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.starts_on}–{self.ends_on}"
+        return f"{self.user} {self.starts_on} - {self.ends_on}"
 
 
 class OnCallShift(models.Model):
@@ -222,6 +220,9 @@ class IdempotencyRecord(models.Model):
             models.Index(fields=["created_at"], name="idempotency_created_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"
+
 
 class LoginFailure(models.Model):
     """Failed logins, per username and per address, for brute-force throttling
@@ -237,3 +238,6 @@ class LoginFailure(models.Model):
             models.Index(fields=["username", "at"], name="loginfailure_user_at_idx"),
             models.Index(fields=["ip_address", "at"], name="loginfailure_ip_at_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

@@ -7,7 +7,9 @@ from tickets.models import SlaContract
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    sla = serializers.SlugRelatedField(source="sla_contract", slug_field="code", read_only=True)
+    sla: serializers.Field = serializers.SlugRelatedField(
+        source="sla_contract", slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Customer

@@ -18,7 +18,15 @@ from accounts.models import Absence, ApiToken, Customer, LoginFailure, User
 from accounts.scopes import parse_scopes
 from events.services import event_record
 
-CUSTOMER_FIELDS = ("name", "email", "phone", "is_managed", "sla_contract", "admin_arge_id", "active")
+CUSTOMER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "is_managed",
+    "sla_contract",
+    "admin_arge_id",
+    "active",
+)
 
 
 @transaction.atomic

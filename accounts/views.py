@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.forms import OutboxPasswordResetForm
+from accounts.models import Absence
 from accounts.selectors import customer_get, customers_visible_to, on_call_at
 from accounts.services import login_failure_record, login_failures_clear, login_is_locked
-from accounts.models import Absence
 from events.services import history_of
 from servicedesk.lib.access import permission_required, staff_required
 from tickets.selectors import task_box
@@ -34,9 +34,7 @@ class LoginView(auth_views.LoginView):
         if login_is_locked(username=username, ip_address=_client_ip(request), now=timezone.now()):
             form = self.get_form()
             form.errors.clear()
-            form.add_error(
-                None, _("Too many failed attempts. Wait a few minutes and try again.")
-            )
+            form.add_error(None, _("Too many failed attempts. Wait a few minutes and try again."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
@@ -101,5 +99,3 @@ def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
         "history": history_of(customer).order_by("-created_at")[:20],
     }
     return render(request, "accounts/customer_detail.html", context)
-
-

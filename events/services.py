@@ -77,9 +77,9 @@ def notifications_fan_out(*, now: datetime, limit: int) -> int:
     dies midway rolls back both, leaving the event for the next run."""
     written = 0
     pending = list(
-        Event.objects.filter(processed_at__isnull=True).order_by("id").values_list("id", flat=True)[
-            :limit
-        ]
+        Event.objects.filter(processed_at__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
     for event_id in pending:
         with transaction.atomic():
@@ -137,7 +137,10 @@ def notification_render(notification: Notification) -> EmailMultiAlternatives:
         text = render_to_string(f"{name}-body.txt", context)
         html = render_to_string(f"{name}-body.html", context)
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[notification.recipient]
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
     )
     message.attach_alternative(html, "text/html")
     return message

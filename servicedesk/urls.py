@@ -21,9 +21,7 @@ api_v1 = [
     path("tasks/", tickets_api.TaskListView.as_view(), name="task-list"),
     path("tasks/<str:public_id>/", tickets_api.TaskDetailView.as_view(), name="task-detail"),
     path("tasks/<str:public_id>/close/", tickets_api.TaskCloseView.as_view(), name="task-close"),
-    path(
-        "tasks/<str:public_id>/reopen/", tickets_api.TaskReopenView.as_view(), name="task-reopen"
-    ),
+    path("tasks/<str:public_id>/reopen/", tickets_api.TaskReopenView.as_view(), name="task-reopen"),
 ]
 
 auth = [

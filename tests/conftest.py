@@ -25,7 +25,9 @@ CHROMIUM = "/usr/bin/chromium"
 def _port_open(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
@@ -36,7 +38,9 @@ def missing_service(marker: str) -> str | None:
     """Why the service behind `marker` cannot be used, or None when it can."""
     if marker == "postgres":
         if connection.vendor != "postgresql":
-            return "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/servicedesk"
+            return (
+                "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/servicedesk"
+            )
     elif marker in ("redis", "worker"):
         if not _port_open(TEST_REDIS_URL, 6379):
             return f"needs Redis at {TEST_REDIS_URL}"

@@ -34,7 +34,7 @@ class TaskListView(generics.ListCreateAPIView):
     ordering_fields = ["due_date", "created_at"]
     ordering = ["due_date", "created_at"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return tasks_visible_to(self.request.user)
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})

@@ -19,7 +19,9 @@ class SlaContract(models.Model):
         _("code"),
         max_length=40,
         unique=True,
-        validators=[RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", _("Use lowercase letters, digits, - and _."))],
+        validators=[
+            RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", _("Use lowercase letters, digits, - and _."))
+        ],
     )
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)

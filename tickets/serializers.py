@@ -8,9 +8,13 @@ from tickets.models import Task
 
 class TaskSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    creator = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    assignee: serializers.Field = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    creator: serializers.Field = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    parent: serializers.SlugRelatedField = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="public_id", read_only=True
+    )
     link = serializers.SerializerMethodField()
     open_subtasks = serializers.IntegerField(read_only=True, default=0)
 
@@ -51,7 +55,7 @@ class TaskCreateSerializer(serializers.Serializer):
         slug_field="username", queryset=User.objects.filter(is_staff=True, is_active=True)
     )
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
-    parent = serializers.SlugRelatedField(
+    parent = serializers.SlugRelatedField(  # type: ignore[assignment]
         slug_field="public_id", queryset=Task.objects.all(), required=False, allow_null=True
     )
 

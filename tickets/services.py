@@ -73,9 +73,7 @@ def task_may_change(*, task: Task, user: Any) -> bool:
 
 
 @transaction.atomic
-def task_transition(
-    *, task: Task, to: str, actor: Any, now: datetime, remark: str = ""
-) -> Task:
+def task_transition(*, task: Task, to: str, actor: Any, now: datetime, remark: str = "") -> Task:
     """The one place a task changes status. Locks the row so two closes in
     parallel give one event and one notification."""
     task = Task.objects.select_for_update().get(pk=task.pk)
@@ -83,7 +81,10 @@ def task_transition(
         raise PermissionDenied(_("Only the assignee or the creator can change this task."))
     if to not in TASK_TRANSITIONS.get(task.status, set()):
         raise ValidationError(
-            {"status": _("A %(from)s task cannot become %(to)s.") % {"from": task.status, "to": to}}
+            {
+                "status": _("A %(from)s task cannot become %(to)s.")
+                % {"from": TaskStatus(task.status).label, "to": TaskStatus(to).label}
+            }
         )
     if to == TaskStatus.CLOSED and task.subtasks.filter(status=TaskStatus.OPEN).exists():
         raise ValidationError({"status": _("Close the open subtasks first.")})

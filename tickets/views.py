@@ -80,7 +80,10 @@ def task_close_view(request: HttpRequest, public_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             task = task_close(
-                task=task, actor=request.user, now=timezone.now(), remark=form.cleaned_data["remark"]
+                task=task,
+                actor=request.user,
+                now=timezone.now(),
+                remark=form.cleaned_data["remark"],
             )
         except ValidationError as error:
             error_text = " ".join(error.messages)
@@ -107,5 +110,3 @@ def task_reopen_view(request: HttpRequest, public_id: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("task-detail", task.public_id)
-
-

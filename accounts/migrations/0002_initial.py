@@ -6,72 +6,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('tickets', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("tickets", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='sla_contract',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='tickets.slacontract', verbose_name='SLA contract'),
+            model_name="customer",
+            name="sla_contract",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="customers",
+                to="tickets.slacontract",
+                verbose_name="SLA contract",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='accounts.customer', verbose_name='customer'),
+            model_name="user",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="accounts.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='idempotencyrecord',
-            index=models.Index(fields=['created_at'], name='idempotency_created_idx'),
+            model_name="idempotencyrecord",
+            index=models.Index(fields=["created_at"], name="idempotency_created_idx"),
         ),
         migrations.AddConstraint(
-            model_name='idempotencyrecord',
-            constraint=models.UniqueConstraint(fields=('principal', 'key'), name='idempotency_principal_key_unique'),
+            model_name="idempotencyrecord",
+            constraint=models.UniqueConstraint(
+                fields=("principal", "key"), name="idempotency_principal_key_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='loginfailure',
-            index=models.Index(fields=['username', 'at'], name='loginfailure_user_at_idx'),
+            model_name="loginfailure",
+            index=models.Index(fields=["username", "at"], name="loginfailure_user_at_idx"),
         ),
         migrations.AddIndex(
-            model_name='loginfailure',
-            index=models.Index(fields=['ip_address', 'at'], name='loginfailure_ip_at_idx'),
+            model_name="loginfailure",
+            index=models.Index(fields=["ip_address", "at"], name="loginfailure_ip_at_idx"),
         ),
         migrations.AddField(
-            model_name='oncallshift',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='on_call_shifts', to=settings.AUTH_USER_MODEL, verbose_name='engineer'),
+            model_name="oncallshift",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="on_call_shifts",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="engineer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='absence',
-            index=models.Index(fields=['user', 'starts_on', 'ends_on'], name='absence_user_period_idx'),
+            model_name="absence",
+            index=models.Index(
+                fields=["user", "starts_on", "ends_on"], name="absence_user_period_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='absence',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='absence_ends_after_start'),
+            model_name="absence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                name="absence_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='absence',
-            constraint=models.CheckConstraint(condition=models.Q(('substitute', models.F('user')), _negated=True), name='absence_substitute_not_self'),
+            model_name="absence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("substitute", models.F("user")), _negated=True),
+                name="absence_substitute_not_self",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(condition=models.Q(('admin_arge_id', ''), _negated=True), fields=('admin_arge_id',), name='customer_admin_arge_id_unique'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("admin_arge_id", ""), _negated=True),
+                fields=("admin_arge_id",),
+                name="customer_admin_arge_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('customer__isnull', True), ('is_staff', False), _connector='OR'), name='user_customer_users_are_not_staff'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("customer__isnull", True), ("is_staff", False), _connector="OR"
+                ),
+                name="user_customer_users_are_not_staff",
+            ),
         ),
         migrations.AddIndex(
-            model_name='oncallshift',
-            index=models.Index(fields=['starts_at', 'ends_at'], name='oncall_period_idx'),
+            model_name="oncallshift",
+            index=models.Index(fields=["starts_at", "ends_at"], name="oncall_period_idx"),
         ),
         migrations.AddConstraint(
-            model_name='oncallshift',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='oncall_ends_after_start'),
+            model_name="oncallshift",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="oncall_ends_after_start",
+            ),
         ),
     ]

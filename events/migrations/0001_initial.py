@@ -6,79 +6,139 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(verbose_name='time')),
-                ('actor_label', models.CharField(max_length=150, verbose_name='actor')),
-                ('object_id', models.PositiveBigIntegerField()),
-                ('object_ref', models.CharField(max_length=120, verbose_name='object')),
-                ('kind', models.CharField(max_length=60, verbose_name='kind')),
-                ('from_state', models.CharField(blank=True, max_length=40, verbose_name='from')),
-                ('to_state', models.CharField(blank=True, max_length=40, verbose_name='to')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='data')),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="time")),
+                ("actor_label", models.CharField(max_length=150, verbose_name="actor")),
+                ("object_id", models.PositiveBigIntegerField()),
+                ("object_ref", models.CharField(max_length=120, verbose_name="object")),
+                ("kind", models.CharField(max_length=60, verbose_name="kind")),
+                ("from_state", models.CharField(blank=True, max_length=40, verbose_name="from")),
+                ("to_state", models.CharField(blank=True, max_length=40, verbose_name="to")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="data")),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="actor",
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'event',
-                'verbose_name_plural': 'events',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "event",
+                "verbose_name_plural": "events",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipient', models.EmailField(max_length=254, verbose_name='recipient')),
-                ('template', models.CharField(max_length=80, verbose_name='template')),
-                ('context', models.JSONField(blank=True, default=dict)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('sending', 'sending'), ('sent', 'sent'), ('failed', 'failed')], default='pending', max_length=10, verbose_name='status')),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('last_error', models.TextField(blank=True)),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='events.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recipient", models.EmailField(max_length=254, verbose_name="recipient")),
+                ("template", models.CharField(max_length=80, verbose_name="template")),
+                ("context", models.JSONField(blank=True, default=dict)),
+                ("language", models.CharField(default="en", max_length=8)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("sending", "sending"),
+                            ("sent", "sent"),
+                            ("failed", "failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="events.event",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['id'],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["id"],
             },
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['content_type', 'object_id', 'created_at'], name='event_object_time_idx'),
+            model_name="event",
+            index=models.Index(
+                fields=["content_type", "object_id", "created_at"], name="event_object_time_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('processed_at__isnull', True)), fields=['id'], name='event_outbox_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("processed_at__isnull", True)),
+                fields=["id"],
+                name="event_outbox_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['kind', 'created_at'], name='event_kind_time_idx'),
+            model_name="event",
+            index=models.Index(fields=["kind", "created_at"], name="event_kind_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['status', 'id'], name='notification_unsent_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "sending"])),
+                fields=["status", "id"],
+                name="notification_unsent_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('event', 'recipient', 'template'), name='notification_once_per_event'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(
+                fields=("event", "recipient", "template"), name="notification_once_per_event"
+            ),
         ),
     ]

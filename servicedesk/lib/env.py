@@ -17,7 +17,10 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
-    return (os.environ if environ is None else environ).get(name)
+    """The variable's value; None when it is unset or empty, so `NAME=` in an
+    env file means "use the default" for every kind of setting."""
+    value = (os.environ if environ is None else environ).get(name)
+    return value if value is not None and value.strip() != "" else None
 
 
 def env_str(name: str, default: str = "", *, environ: Mapping[str, str] | None = None) -> str:

@@ -21,7 +21,8 @@ def enqueue_on_commit(task: Any, *args: Any) -> None:
     key = (task.name, args)
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(
-        getattr(func, "enqueue_key", None) == key for _sids, func, _robust in connection.run_on_commit
+        getattr(func, "enqueue_key", None) == key
+        for _sids, func, _robust in connection.run_on_commit
     ):
         return
 

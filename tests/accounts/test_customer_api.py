@@ -27,7 +27,9 @@ def test_put_creates_then_updates_a_customer(personas: Personas, token_client) -
     assert created.status_code == 201, created.content
     assert created.json()["number"] == "1010"
     assert created.json()["sla"] == "managed"
-    updated = client.put("/api/v1/customers/1010/", {**BODY, "name": "Zorggroep Zeeland"}, format="json")
+    updated = client.put(
+        "/api/v1/customers/1010/", {**BODY, "name": "Zorggroep Zeeland"}, format="json"
+    )
     assert updated.status_code == 200
     assert Customer.objects.get(number="1010").name == "Zorggroep Zeeland"
     kinds = list(Event.objects.filter(object_ref__startswith="1010").values_list("kind", flat=True))

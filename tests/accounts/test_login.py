@@ -91,7 +91,7 @@ def test_password_reset_goes_through_the_outbox_and_works(people: Personas, clie
     assert mail.outbox == []  # queued, not sent inside the request
     send_notifications()
     assert len(mail.outbox) == 1
-    link = re.search(r"http://\S+/accounts/reset/\S+/", mail.outbox[0].body)
+    link = re.search(r"http://\S+/accounts/reset/\S+/", str(mail.outbox[0].body))
     assert link is not None
     path = link.group(0).split("localhost:8000", 1)[1]
     form = client.get(path, follow=True)

@@ -34,7 +34,9 @@ def test_my_tasks_runs_a_fixed_number_of_queries(personas: Personas) -> None:
         client.get("/tasks/")
     for index in range(15):
         parent = task_create(title=f"T{index}", assignee=personas.jr, actor=personas.head, now=NOW)
-        task_create(title=f"S{index}", assignee=personas.sr, actor=personas.jr, parent=parent, now=NOW)
+        task_create(
+            title=f"S{index}", assignee=personas.sr, actor=personas.jr, parent=parent, now=NOW
+        )
     with CaptureQueriesContext(connection) as many:
         response = client.get("/tasks/")
     assert "1 open subtask" in response.content.decode()

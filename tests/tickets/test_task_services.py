@@ -112,7 +112,11 @@ def test_tasks_go_to_staff_only(personas: Personas) -> None:
 
 def test_a_task_links_to_the_object_it_belongs_to(personas: Personas) -> None:
     task = task_create(
-        title="Call back", assignee=personas.jr, actor=personas.head, link=personas.customer, now=NOW
+        title="Call back",
+        assignee=personas.jr,
+        actor=personas.head,
+        link=personas.customer,
+        now=NOW,
     )
     task.refresh_from_db()
     assert task.link == personas.customer

@@ -8,54 +8,143 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SlaContract',
+            name="SlaContract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9_-]*$', 'Use lowercase letters, digits, - and _.')], verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9_-]*$", "Use lowercase letters, digits, - and _."
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
             ],
             options={
-                'verbose_name': 'SLA contract',
-                'verbose_name_plural': 'SLA contracts',
-                'ordering': ['code'],
+                "verbose_name": "SLA contract",
+                "verbose_name_plural": "SLA contracts",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('due_date', models.DateField(blank=True, null=True, verbose_name='due date')),
-                ('status', models.CharField(choices=[('open', 'open'), ('closed', 'closed')], default='open', max_length=10, verbose_name='status')),
-                ('closing_remark', models.TextField(blank=True, verbose_name='closing remark')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('link_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('assignee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('creator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='created_tasks', to=settings.AUTH_USER_MODEL, verbose_name='creator')),
-                ('link_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='subtasks', to='tickets.task', verbose_name='parent task')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("due_date", models.DateField(blank=True, null=True, verbose_name="due date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "open"), ("closed", "closed")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("closing_remark", models.TextField(blank=True, verbose_name="closing remark")),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
+                ),
+                ("link_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("updated_at", models.DateTimeField(verbose_name="updated at")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tasks",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="created_tasks",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="creator",
+                    ),
+                ),
+                (
+                    "link_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subtasks",
+                        to="tickets.task",
+                        verbose_name="parent task",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'task',
-                'verbose_name_plural': 'tasks',
-                'ordering': ['due_date', 'created_at'],
-                'indexes': [models.Index(fields=['assignee', 'status', 'due_date'], name='task_box_idx'), models.Index(fields=['link_type', 'link_id'], name='task_link_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('link_id__isnull', True), ('link_type__isnull', True)), models.Q(('link_id__isnull', False), ('link_type__isnull', False)), _connector='OR'), name='task_link_complete_or_absent'), models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', True), ('status', 'open')), models.Q(('closed_at__isnull', False), ('status', 'closed')), _connector='OR'), name='task_closed_at_matches_status')],
+                "verbose_name": "task",
+                "verbose_name_plural": "tasks",
+                "ordering": ["due_date", "created_at"],
+                "indexes": [
+                    models.Index(fields=["assignee", "status", "due_date"], name="task_box_idx"),
+                    models.Index(fields=["link_type", "link_id"], name="task_link_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("link_id__isnull", True), ("link_type__isnull", True)),
+                            models.Q(("link_id__isnull", False), ("link_type__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="task_link_complete_or_absent",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("closed_at__isnull", True), ("status", "open")),
+                            models.Q(("closed_at__isnull", False), ("status", "closed")),
+                            _connector="OR",
+                        ),
+                        name="task_closed_at_matches_status",
+                    ),
+                ],
             },
         ),
     ]

@@ -24,11 +24,39 @@ SLA_CONTRACTS = [
 
 CUSTOMERS = [
     # number, name, email, phone, managed, contract
-    ("1000", "Hoogendijk Logistiek B.V.", "it@hoogendijk.example", "+31 10 555 0100", True, "managed"),
-    ("2000", "Bakkerij De Korenschoof", "info@korenschoof.example", "+31 70 555 0200", False, "standard"),
+    (
+        "1000",
+        "Hoogendijk Logistiek B.V.",
+        "it@hoogendijk.example",
+        "+31 10 555 0100",
+        True,
+        "managed",
+    ),
+    (
+        "2000",
+        "Bakkerij De Korenschoof",
+        "info@korenschoof.example",
+        "+31 70 555 0200",
+        False,
+        "standard",
+    ),
     ("1010", "Zeeland Zorggroep", "ict@zeelandzorg.example", "+31 118 555 010", True, "managed"),
-    ("2020", "Fietsenmakerij Van Rijn", "webshop@vanrijn.example", "+31 20 555 0220", False, "standard"),
-    ("3030", "Stichting Cultuurhuis Delft", "beheer@cultuurhuis.example", "+31 15 555 0330", False, "standard"),
+    (
+        "2020",
+        "Fietsenmakerij Van Rijn",
+        "webshop@vanrijn.example",
+        "+31 20 555 0220",
+        False,
+        "standard",
+    ),
+    (
+        "3030",
+        "Stichting Cultuurhuis Delft",
+        "beheer@cultuurhuis.example",
+        "+31 15 555 0330",
+        False,
+        "standard",
+    ),
 ]
 
 STAFF = [
@@ -161,7 +189,9 @@ class Command(BaseCommand):
             due_date=today - timedelta(days=1),
             now=now - timedelta(days=2),
         )
-        task_close(task=done, actor=staff["jr"], now=now, remark="Updated and shared with the team.")
+        task_close(
+            task=done, actor=staff["jr"], now=now, remark="Updated and shared with the team."
+        )
         task_create(
             title="Demo: overdue: check the firewall rule review",
             assignee=staff["jr"],

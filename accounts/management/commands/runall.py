@@ -29,10 +29,30 @@ class Command(BaseCommand):
         concurrency = "1" if embedded else "2"
         commands = {
             "web": [python, "manage.py", "runserver", f"{options['host']}:{options['port']}"],
-            "worker": [python, "-m", "celery", "-A", "servicedesk", "worker", "-l", "INFO",
-                       "--concurrency", concurrency],
-            "beat": [python, "-m", "celery", "-A", "servicedesk", "beat", "-l", "INFO",
-                     "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "servicedesk",
+                "worker",
+                "-l",
+                "INFO",
+                "--concurrency",
+                concurrency,
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "servicedesk",
+                "beat",
+                "-l",
+                "INFO",
+                "-s",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         self._banner(options["host"], options["port"], embedded)
@@ -78,7 +98,8 @@ class Command(BaseCommand):
             f"  Password for all of them: {settings.DEMO_PASSWORD}",
             "  Database: "
             + ("embedded SQLite (var/)" if embedded else "PostgreSQL from DATABASE_URL"),
-            "  Broker: " + ("Redis from REDIS_URL" if settings.REDIS_URL else "embedded (var/celery)"),
+            "  Broker: "
+            + ("Redis from REDIS_URL" if settings.REDIS_URL else "embedded (var/celery)"),
             "  Stop with Ctrl-C.",
             "",
         ]
