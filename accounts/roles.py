@@ -39,14 +39,16 @@ _READ_BASE = [
     "accounts.view_oncallshift",
     "tickets.view_slacontract",
     "tickets.view_task",
+    "tickets.view_ticket",
 ]
-_ENGINEER = [*_READ_BASE, "tickets.add_task"]
+_ENGINEER = [*_READ_BASE, "tickets.add_task", "tickets.add_ticket", "tickets.change_ticket"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ENGINEER: _ENGINEER,
     Role.HEAD_OF_DEPARTMENT: [
         *_ENGINEER,
         "tickets.change_task",
+        "tickets.decide_escalation",
         "accounts.add_absence",
         "accounts.change_absence",
         "accounts.add_oncallshift",
@@ -57,13 +59,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.IT_MANAGER: [
         *_ENGINEER,
         "tickets.change_task",
+        "tickets.approve_extension",
         "accounts.change_customer",
         "accounts.add_absence",
         "accounts.change_absence",
         "accounts.add_oncallshift",
         "accounts.change_oncallshift",
     ],
-    Role.SALES: ["accounts.view_customer", "tickets.view_task"],
+    Role.SALES: ["accounts.view_customer", "tickets.view_task", "tickets.view_ticket"],
     Role.VIEWER: [*_READ_BASE],
 }
 

@@ -50,6 +50,10 @@ def customer_upsert(
         for field in CUSTOMER_FIELDS
         if before[field] != getattr(customer, field)
     }
+    if not created and "sla_contract" in changed:
+        from tickets.services import customer_tickets_recontract
+
+        customer_tickets_recontract(customer=customer, actor=actor, now=now)
     if created or changed:
         event_record(
             obj=customer,

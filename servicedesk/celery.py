@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 
@@ -35,6 +36,16 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "events.send_notifications",
         "schedule": 30.0,
         "options": {"expires": 25},
+    },
+    "sweep-sla": {
+        "task": "tickets.sweep_sla",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "close-resolved-tickets": {
+        "task": "tickets.close_resolved",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 3000},
     },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

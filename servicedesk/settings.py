@@ -302,6 +302,26 @@ NOTIFICATION_CLAIM_TIMEOUT = timedelta(
     seconds=env_int("NOTIFICATION_CLAIM_TIMEOUT", 600, minimum=30)
 )
 SLA_WARNING_FRACTION = env_float("SLA_WARNING_FRACTION", 0.75, minimum=0.05, maximum=0.99)
+TICKET_AUTO_CLOSE_DAYS = env_int("TICKET_AUTO_CLOSE_DAYS", 5, minimum=1)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1, maximum=100) * 1024 * 1024
+ATTACHMENT_TYPES = set(
+    env_list(
+        "ATTACHMENT_TYPES",
+        [
+            "text/plain",
+            "text/csv",
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "application/zip",
+            "application/json",
+            "message/rfc822",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ],
+    )
+)
 
 LOGGING = {
     "version": 1,

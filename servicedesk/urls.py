@@ -7,6 +7,7 @@ from accounts import api as accounts_api
 from accounts import views as accounts_views
 from servicedesk import views as site_views
 from tickets import api as tickets_api
+from tickets import ticket_views
 from tickets import views as tickets_views
 
 api_v1 = [
@@ -17,6 +18,18 @@ api_v1 = [
         "customers/<str:number>/",
         accounts_api.CustomerDetailView.as_view(),
         name="customer-detail",
+    ),
+    path("tickets/", tickets_api.TicketListView.as_view(), name="ticket-list"),
+    path("tickets/<str:number>/", tickets_api.TicketDetailView.as_view(), name="ticket-detail"),
+    path(
+        "tickets/<str:number>/messages/",
+        tickets_api.TicketMessagesView.as_view(),
+        name="ticket-messages",
+    ),
+    path(
+        "tickets/<str:number>/transitions/",
+        tickets_api.TicketTransitionView.as_view(),
+        name="ticket-transitions",
     ),
     path("tasks/", tickets_api.TaskListView.as_view(), name="task-list"),
     path("tasks/<str:public_id>/", tickets_api.TaskDetailView.as_view(), name="task-detail"),
@@ -52,6 +65,32 @@ urlpatterns = [
     path("tasks/<str:public_id>/", tickets_views.task_detail, name="task-detail"),
     path("tasks/<str:public_id>/close/", tickets_views.task_close_view, name="task-close"),
     path("tasks/<str:public_id>/reopen/", tickets_views.task_reopen_view, name="task-reopen"),
+    path("queue/", ticket_views.queue, name="queue"),
+    path("tickets/new/", ticket_views.ticket_new, name="ticket-new"),
+    path("tickets/history/", ticket_views.customer_history, name="customer-history"),
+    path("tickets/<str:number>/", ticket_views.ticket_detail, name="ticket-detail"),
+    path(
+        "tickets/<str:number>/classify/", ticket_views.ticket_classify_view, name="ticket-classify"
+    ),
+    path("tickets/<str:number>/assign/", ticket_views.ticket_assign_view, name="ticket-assign"),
+    path("tickets/<str:number>/reply/", ticket_views.ticket_reply_view, name="ticket-reply"),
+    path("tickets/<str:number>/resolve/", ticket_views.ticket_resolve_view, name="ticket-resolve"),
+    path("tickets/<str:number>/status/", ticket_views.ticket_status_view, name="ticket-status"),
+    path("tickets/<str:number>/extend/", ticket_views.ticket_extend_view, name="ticket-extend"),
+    path(
+        "tickets/<str:number>/escalate/", ticket_views.ticket_escalate_view, name="ticket-escalate"
+    ),
+    path(
+        "tickets/<str:number>/extension/decide/",
+        ticket_views.extension_decide_view,
+        name="extension-decide",
+    ),
+    path(
+        "tickets/<str:number>/escalation/decide/",
+        ticket_views.escalation_decide_view,
+        name="escalation-decide",
+    ),
+    path("attachments/<uuid:public_id>/", ticket_views.attachment_download, name="attachment"),
     path("customers/", accounts_views.customer_list, name="customer-list"),
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
     path("portal/", include("portal.urls")),

@@ -1,18 +1,48 @@
 from __future__ import annotations
 
 import django_filters
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import customers_visible_to
 from servicedesk.api import idempotent
-from tickets.models import Task, TaskStatus
-from tickets.selectors import task_get, tasks_visible_to
-from tickets.serializers import TaskCloseSerializer, TaskCreateSerializer, TaskSerializer
-from tickets.services import task_close, task_create, task_reopen
+from tickets.models import Channel, Priority, Task, TaskStatus, Ticket, TicketStatus, TicketType
+from tickets.selectors import (
+    task_get,
+    tasks_visible_to,
+    ticket_get,
+    ticket_messages,
+    tickets_visible_to,
+)
+from tickets.serializers import (
+    MessageCreateSerializer,
+    MessageSerializer,
+    TaskCloseSerializer,
+    TaskCreateSerializer,
+    TaskSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+    TransitionSerializer,
+)
+from tickets.services import (
+    TransitionError,
+    task_close,
+    task_create,
+    task_reopen,
+    ticket_assign,
+    ticket_classify,
+    ticket_create,
+    ticket_message_add,
+    ticket_transition,
+)
 
 
 class TaskFilter(django_filters.FilterSet):
@@ -78,3 +108,138 @@ class TaskReopenView(APIView):
         task = task_get(user=request.user, public_id=public_id)
         task_reopen(task=task, actor=request.user, now=timezone.now())
         return Response(TaskSerializer(task_get(user=request.user, public_id=public_id)).data)
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    type = django_filters.ChoiceFilter(choices=TicketType.choices)
+    customer = django_filters.CharFilter(field_name="customer__number")
+    assignee = django_filters.CharFilter(field_name="assignee__username")
+    breached = django_filters.BooleanFilter(method="filter_breached")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "priority", "type", "customer", "assignee", "breached"]
+
+    def filter_breached(
+        self, queryset: QuerySet[Ticket], name: str, value: bool
+    ) -> QuerySet[Ticket]:
+        either = Q(response_breached=True) | Q(resolution_breached=True)
+        return queryset.filter(either) if value else queryset.exclude(either)
+
+
+TICKET_SCOPES = {"GET": "tickets:read", "POST": "tickets:write", "PATCH": "tickets:write"}
+
+
+class TicketListView(generics.ListCreateAPIView):
+    serializer_class = TicketSerializer
+    scopes = TICKET_SCOPES
+    staff_perms = {"GET": "tickets.view_ticket", "POST": "tickets.add_ticket"}
+    customer_methods = {"GET", "POST"}
+    filterset_class = TicketFilter
+    search_fields = ["number", "subject"]
+    ordering_fields = ["resolution_due_at", "priority", "created_at"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return tickets_visible_to(self.request.user)
+
+    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
+    @idempotent
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        body = TicketCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        customer = data.pop("customer")
+        if customer not in customers_visible_to(request.user):
+            raise ValidationError({"customer": ["Unknown customer."]})
+        if getattr(request.user, "customer_id", None):
+            data["channel"] = Channel.PORTAL
+        ticket = ticket_create(customer=customer, actor=request.user, now=timezone.now(), **data)
+        ticket = ticket_get(user=request.user, number=ticket.number or "")
+        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+
+class TicketDetailView(APIView):
+    scopes = TICKET_SCOPES
+    staff_perms = {"GET": "tickets.view_ticket", "PATCH": "tickets.change_ticket"}
+    customer_methods = {"GET"}
+
+    @extend_schema(responses=TicketSerializer)
+    def get(self, request: Request, number: str) -> Response:
+        return Response(TicketSerializer(ticket_get(user=request.user, number=number)).data)
+
+    @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer)
+    def patch(self, request: Request, number: str) -> Response:
+        """Classify (impact, urgency, category, type) and assign (assignee, department)."""
+        ticket = ticket_get(user=request.user, number=number)
+        body = TicketUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        data, now = body.validated_data, timezone.now()
+        with transaction.atomic():
+            if {"impact", "urgency", "category", "type"} & data.keys():
+                ticket = ticket_classify(
+                    ticket=ticket,
+                    impact=data.get("impact", ticket.impact),
+                    urgency=data.get("urgency", ticket.urgency),
+                    category=data.get("category"),
+                    type=data.get("type"),
+                    actor=request.user,
+                    now=now,
+                )
+            if "assignee" in data or "department" in data:
+                ticket = ticket_assign(
+                    ticket=ticket,
+                    assignee=data.get("assignee", ticket.assignee),
+                    department=data.get("department"),
+                    actor=request.user,
+                    now=now,
+                )
+        return Response(TicketSerializer(ticket_get(user=request.user, number=number)).data)
+
+
+class TicketMessagesView(APIView):
+    scopes = TICKET_SCOPES
+    staff_perms = {"GET": "tickets.view_ticket", "POST": "tickets.change_ticket"}
+    customer_methods = {"GET", "POST"}
+
+    @extend_schema(responses=MessageSerializer(many=True))
+    def get(self, request: Request, number: str) -> Response:
+        ticket = ticket_get(user=request.user, number=number)
+        messages = ticket_messages(ticket=ticket, user=request.user)
+        return Response(MessageSerializer(messages, many=True).data)
+
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    @idempotent
+    def post(self, request: Request, number: str) -> Response:
+        ticket = ticket_get(user=request.user, number=number)
+        body = MessageCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = ticket_message_add(
+            ticket=ticket, actor=request.user, now=timezone.now(), **body.validated_data
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class TicketTransitionView(APIView):
+    scopes = {"POST": "tickets:write"}
+    staff_perms = {"POST": "tickets.change_ticket"}
+
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: TicketSerializer, 409: OpenApiResponse(description="Not allowed now")},
+    )
+    def post(self, request: Request, number: str) -> Response:
+        ticket = ticket_get(user=request.user, number=number)
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            ticket_transition(
+                ticket=ticket, actor=request.user, now=timezone.now(), **body.validated_data
+            )
+        except TransitionError as error:
+            return Response({"to": error.messages}, status=status.HTTP_409_CONFLICT)
+        return Response(TicketSerializer(ticket_get(user=request.user, number=number)).data)

@@ -3,8 +3,19 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Customer, Grade, User
 from accounts.selectors import staff_users
+from tickets.models import (
+    Category,
+    CauseCode,
+    Channel,
+    Department,
+    Impact,
+    Priority,
+    Resolution,
+    TicketStatus,
+    TicketType,
+)
 
 
 class TaskForm(forms.Form):
@@ -25,4 +36,152 @@ class TaskForm(forms.Form):
 class TaskCloseForm(forms.Form):
     remark = forms.CharField(
         label=_("Closing remark"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class TicketCreateForm(forms.Form):
+    customer = forms.CharField(label=_("Customer number"), max_length=10)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}))
+    type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    impact = forms.ChoiceField(label=_("Impact"), choices=Impact.choices, initial=Impact.MEDIUM)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Impact.choices, initial=Impact.MEDIUM)
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[
+            (Channel.STAFF, _("staff")),
+            (Channel.PHONE, _("phone")),
+            (Channel.EMAIL, _("email")),
+        ],
+    )
+    attachment = forms.FileField(label=_("Attachment"), required=False)
+
+    def clean_customer(self) -> Customer:
+        number = self.cleaned_data["customer"].strip()
+        customer = Customer.objects.filter(number=number, active=True).first()
+        if customer is None:
+            raise forms.ValidationError(_("No active customer has this number."))
+        return customer
+
+
+class ClassifyForm(forms.Form):
+    impact = forms.ChoiceField(label=_("Impact"), choices=Impact.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Impact.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), to_field_name="username", required=False
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        to_field_name="code",
+        required=False,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["assignee"].queryset = staff_users()  # type: ignore[attr-defined]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+    public = forms.BooleanField(
+        label=_("Visible to the customer (unticked: internal note)"), required=False, initial=True
+    )
+    attachment = forms.FileField(label=_("Attachment"), required=False)
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.ChoiceField(label=_("Resolution"), choices=Resolution.choices)
+    cause_code = forms.ModelChoiceField(
+        label=_("Cause code"),
+        queryset=CauseCode.objects.filter(active=True),
+        to_field_name="code",
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("Resolution for the customer"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class StatusForm(forms.Form):
+    to = forms.ChoiceField(
+        label=_("New status"),
+        choices=[
+            (TicketStatus.OPEN, _("open")),
+            (TicketStatus.WAITING_ON_CUSTOMER, _("waiting on customer")),
+            (TicketStatus.CLOSED, _("closed")),
+        ],
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class ExtensionForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    appointment = forms.DateTimeField(
+        label=_("Follow-up appointment"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+
+class EscalationForm(forms.Form):
+    reason = forms.CharField(label=_("What was tried"), widget=forms.Textarea(attrs={"rows": 2}))
+    tried_together = forms.BooleanField(
+        label=_("We first tried to solve it together with a colleague"), required=False
+    )
+    supplier = forms.CharField(label=_("Supplier (optional)"), required=False, max_length=200)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("approve")), ("refuse", _("refuse"))]
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EscalationDecisionForm(DecisionForm):
+    engineer = forms.ModelChoiceField(
+        label=_("Senior engineer"),
+        queryset=User.objects.none(),
+        to_field_name="username",
+        required=False,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engineer"].queryset = staff_users().filter(grade=Grade.SENIOR)  # type: ignore[attr-defined]
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("all unclosed")), *TicketStatus.choices],
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("any")), *Priority.choices],
+    )
+    type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("any")), *TicketType.choices]
+    )
+    customer = forms.CharField(label=_("Customer number"), required=False, max_length=10)
+    assignee = forms.CharField(label=_("Assignee"), required=False, max_length=150)
+    breached = forms.NullBooleanField(
+        label=_("Breached"),
+        required=False,
+        widget=forms.Select(
+            choices=[("", _("any")), ("true", _("breached")), ("false", _("not breached"))]
+        ),
     )

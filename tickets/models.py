@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import time
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -11,9 +12,38 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class BusinessCalendar(models.Model):
+    """When the SLA clock runs: opening hours on chosen weekdays, optionally
+    closed on Dutch public holidays, or around the clock (24x7)."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    always_open = models.BooleanField(_("24x7"), default=False)
+    opens_at = models.TimeField(_("opens at"), default=time(8, 30))
+    closes_at = models.TimeField(_("closes at"), default=time(17, 30))
+    weekdays = models.JSONField(
+        _("weekdays"), default=list, help_text=_("0 = Monday … 6 = Sunday, e.g. [0, 1, 2, 3, 4]")
+    )
+    dutch_holidays = models.BooleanField(_("closed on Dutch public holidays"), default=True)
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(always_open=True) | Q(closes_at__gt=models.F("opens_at")),
+                name="calendar_closes_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SlaContract(models.Model):
-    """An SLA contract a customer has; its per-priority targets and calendars
-    are defined with the SLA engine."""
+    """An SLA contract a customer has: per priority a response target, a
+    resolution target and the calendar their clock runs on (SlaTarget)."""
 
     code = models.CharField(
         _("code"),
@@ -119,3 +149,441 @@ class Task(models.Model):
     @property
     def reference(self) -> str:
         return f"task {self.title[:80]}"
+
+
+class Impact(models.TextChoices):
+    HIGH = "high", _("high")
+    MEDIUM = "medium", _("medium")
+    LOW = "low", _("low")
+
+
+Urgency = Impact
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, _("P1 - unreachable")
+    P2 = 2, _("P2 - degraded")
+    P3 = 3, _("P3 - hardly noticeable")
+
+
+class SlaTarget(models.Model):
+    contract = models.ForeignKey(SlaContract, on_delete=models.CASCADE, related_name="targets")
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    response_minutes = models.PositiveIntegerField(
+        _("response target (minutes)"), null=True, blank=True
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution target (minutes)"), null=True, blank=True
+    )
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+        ordering = ["contract", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "priority"], name="slatarget_once_per_priority"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} P{self.priority}"
+
+
+class PriorityMatrix(models.Model):
+    """Priority from impact x urgency: data, looked up, never branched on."""
+
+    impact = models.CharField(_("impact"), max_length=6, choices=Impact.choices)
+    urgency = models.CharField(_("urgency"), max_length=6, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+
+    class Meta:
+        verbose_name = _("priority matrix cell")
+        verbose_name_plural = _("priority matrix")
+        ordering = ["impact", "urgency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["impact", "urgency"], name="prioritymatrix_cell_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.impact} x {self.urgency} = P{self.priority}"
+
+
+class CauseCode(models.Model):
+    """The managed list of causes recorded when an incident is resolved."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("cause code")
+        verbose_name_plural = _("cause codes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """A department or queue tickets are routed to."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketType(models.TextChoices):
+    INCIDENT = "incident", _("incident")
+    CHANGE_REQUEST = "change_request", _("change request")
+    INFORMATION_REQUEST = "information_request", _("information request")
+    SERVICE_REQUEST = "service_request", _("service request")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("portal")
+    EMAIL = "email", _("email")
+    PHONE = "phone", _("phone")
+    MONITORING = "monitoring", _("monitoring")
+    STAFF = "staff", _("staff")
+    API = "api", _("API")
+
+
+class Category(models.TextChoices):
+    HARDWARE = "hardware", _("hardware")
+    SOFTWARE = "software", _("software")
+    NETWORK = "network", _("network")
+    SECURITY = "security", _("security")
+    SERVICE_REQUEST = "service_request", _("service request")
+    OTHER = "other", _("other")
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", _("new")
+    OPEN = "open", _("open")
+    WAITING_ON_CUSTOMER = "waiting_on_customer", _("waiting on customer")
+    ESCALATED = "escalated", _("escalated")
+    RESOLVED = "resolved", _("resolved")
+    CLOSED = "closed", _("closed")
+
+
+# The only allowed changes of a ticket's status; enforced in services.ticket_transition.
+TICKET_TRANSITIONS: dict[str, set[str]] = {
+    TicketStatus.NEW: {TicketStatus.OPEN, TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.RESOLVED},
+    TicketStatus.OPEN: {
+        TicketStatus.WAITING_ON_CUSTOMER,
+        TicketStatus.ESCALATED,
+        TicketStatus.RESOLVED,
+    },
+    TicketStatus.WAITING_ON_CUSTOMER: {TicketStatus.OPEN, TicketStatus.RESOLVED},
+    TicketStatus.ESCALATED: {
+        TicketStatus.OPEN,
+        TicketStatus.WAITING_ON_CUSTOMER,
+        TicketStatus.RESOLVED,
+    },
+    TicketStatus.RESOLVED: {TicketStatus.OPEN, TicketStatus.CLOSED},
+    TicketStatus.CLOSED: set(),
+}
+# While in these statuses the SLA clock stands still.
+PAUSED_STATUSES = {TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED}
+ACTIVE_STATUSES = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.ESCALATED]
+
+
+class Resolution(models.TextChoices):
+    SOLVED = "solved", _("solved")
+    WORKAROUND = "workaround", _("workaround")
+    QUICK_FIX = "quick_fix", _("quick fix")
+    CHANGE_RAISED = "change_raised", _("change raised")
+    NOT_SOLVABLE = "not_solvable", _("not solvable")
+    PROBLEM = "problem", _("problem")
+
+
+_ACTIVE = Q(status__in=["new", "open", "escalated"])
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("number"), max_length=12, unique=True, null=True, editable=False)
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    type = models.CharField(_("type"), max_length=20, choices=TicketType.choices)
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    impact = models.CharField(_("impact"), max_length=6, choices=Impact.choices)
+    urgency = models.CharField(_("urgency"), max_length=6, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    requested_priority = models.PositiveSmallIntegerField(
+        _("requested priority"), choices=Priority.choices, null=True, blank=True
+    )
+    # Impact and urgency were set by staff (not just proposed by the channel).
+    classified = models.BooleanField(_("classified"), default=False)
+    is_managed = models.BooleanField(_("managed customer"), default=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requested_tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW
+    )
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    resolution = models.CharField(
+        _("resolution"), max_length=16, choices=Resolution.choices, blank=True
+    )
+    cause_code = models.ForeignKey(
+        CauseCode, verbose_name=_("cause code"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+    escalated = models.BooleanField(_("escalated"), default=False)
+    # SLA: the contract in force and what the pure engine (tickets/sla.py)
+    # computed from the event log; a cache that indexes can serve.
+    sla_contract = models.ForeignKey(
+        SlaContract, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    response_due_at = models.DateTimeField(_("response due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    response_breached = models.BooleanField(_("response breached"), default=False)
+    resolution_breached = models.BooleanField(_("resolution breached"), default=False)
+    # Claim markers of the sweeper: set once by a conditional UPDATE, so each
+    # warning and breach is announced exactly once per ticket and target.
+    response_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True)
+    response_breach_recorded_at = models.DateTimeField(null=True, blank=True)
+    resolution_breach_recorded_at = models.DateTimeField(null=True, blank=True)
+    extended_until = models.DateTimeField(_("extended until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at"]
+        permissions = [
+            ("approve_extension", _("Can approve SLA extensions")),
+            ("decide_escalation", _("Can decide functional escalations")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_priority__isnull=True) | Q(requested_priority__in=[1, 2, 3]),
+                name="ticket_requested_priority_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=[1, 2, 3]), name="ticket_priority_range"
+            ),
+        ]
+        indexes = [
+            # sweep_sla: due or warning moments of tickets whose clock runs and
+            # whose announcement is still to come; only such rows are indexed,
+            # so a sweep costs what is due, not what is open.
+            models.Index(
+                fields=["response_due_at"],
+                condition=_ACTIVE
+                & Q(response_breach_recorded_at__isnull=True, first_response_at__isnull=True),
+                name="ticket_sweep_response_due_idx",
+            ),
+            models.Index(
+                fields=["response_warn_at"],
+                condition=_ACTIVE
+                & Q(response_warned_at__isnull=True, first_response_at__isnull=True),
+                name="ticket_sweep_response_warn_idx",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=_ACTIVE & Q(resolution_breach_recorded_at__isnull=True),
+                name="ticket_sweep_resol_due_idx",
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                condition=_ACTIVE & Q(resolution_warned_at__isnull=True),
+                name="ticket_sweep_resol_warn_idx",
+            ),
+            # close_resolved_tickets: resolved tickets by resolution time.
+            models.Index(
+                fields=["resolved_at"], condition=Q(status="resolved"), name="ticket_resolved_idx"
+            ),
+            # the queue: unclosed tickets, unclassified first, then by due time.
+            models.Index(
+                fields=["classified", "resolution_due_at"],
+                condition=~Q(status="closed"),
+                name="ticket_queue_idx",
+            ),
+            # a customer's history, newest first.
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            # API list filters by status / assignee, newest first.
+            models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return self.number or ""
+
+
+class Message(models.Model):
+    """One entry of a ticket's conversation: a public reply or an internal note."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_label = models.CharField(max_length=150)
+    from_customer = models.BooleanField(default=False)
+    public = models.BooleanField(_("public"), default=True)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # the conversation of a ticket in order.
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.author_label}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.message.ticket_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(upload_to=attachment_path)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class ExtensionStatus(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+class Extension(models.Model):
+    """A request to move the resolution due time ("verlenging"), at most one
+    approved per ticket, decided by the IT manager."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="extensions")
+    reason = models.TextField(_("reason"))
+    appointment = models.DateTimeField(_("follow-up appointment"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        constraints = [
+            # "At most once per ticket" as a database fact.
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="approved"), name="extension_once_per_ticket"
+            ),
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="requested"), name="extension_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.status}"
+
+
+class EscalationStatus(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+class Escalation(models.Model):
+    """A functional escalation: the assignee asks, the head of department decides;
+    on approval a senior engineer gets a subtask. The assignee keeps the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
+    reason = models.TextField(_("reason"))
+    tried_together = models.BooleanField(_("first tried together"))
+    supplier = models.CharField(_("supplier"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="requested"), name="escalation_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.status}"

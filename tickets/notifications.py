@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.roles import Role
+from accounts.selectors import users_in_role
 from events.models import Event
 from events.notify import Mail, notifier
-from tickets.models import Task
+from tickets.models import Task, Ticket
 
 
 def _task_context(task: Task, event: Event) -> dict[str, str]:
@@ -48,3 +53,122 @@ def task_closed(event: Event) -> list[Mail]:
             language=task.creator.language or settings.LANGUAGE_CODE,
         )
     ]
+
+
+# --- Tickets --------------------------------------------------------------------
+
+
+def _ticket(event: Event) -> Ticket:
+    return Ticket.objects.select_related("assignee", "customer", "requester").get(
+        pk=event.object_id
+    )
+
+
+def _ticket_context(ticket: Ticket, event: Event) -> dict[str, str]:
+    return {
+        "number": ticket.number or "",
+        "subject": ticket.subject,
+        "customer": str(ticket.customer),
+        "priority": str(ticket.priority),
+        "actor": event.actor_label,
+        "reason": event.reason,
+        "target": str(event.data.get("target", "")),
+        "until": str(event.data.get("until", "")),
+        "resolution": str(event.data.get("resolution", "")),
+        "url": settings.SITE_URL + reverse("ticket-detail", args=[ticket.number]),
+    }
+
+
+def _to_people(users: Iterable[Any], template: str, context: dict[str, str]) -> list[Mail]:
+    return [
+        Mail(
+            recipient=u.email,
+            template=template,
+            context=context,
+            language=u.language or settings.LANGUAGE_CODE,
+        )
+        for u in users
+        if u.email
+    ]
+
+
+def _to_customer(ticket: Ticket, template: str, context: dict[str, str]) -> list[Mail]:
+    """The requester when known, else the customer's contact address."""
+    if ticket.requester and ticket.requester.email:
+        return _to_people([ticket.requester], template, context)
+    if ticket.customer.email:
+        return [
+            Mail(recipient=ticket.customer.email, template=template, context=context, language="nl")
+        ]
+    return []
+
+
+@notifier("ticket.sla_warning")
+def sla_warning(event: Event) -> list[Mail]:
+    """At the warning point the assignee (or, unassigned, the heads) hears of it."""
+    ticket = _ticket(event)
+    people = [ticket.assignee] if ticket.assignee else list(users_in_role(Role.HEAD_OF_DEPARTMENT))
+    return _to_people(people, "sla-warning", _ticket_context(ticket, event))
+
+
+@notifier("ticket.sla_breached")
+def sla_breached(event: Event) -> list[Mail]:
+    ticket = _ticket(event)
+    people = users_in_role(Role.HEAD_OF_DEPARTMENT) | users_in_role(Role.IT_MANAGER)
+    return _to_people(people.distinct(), "sla-breached", _ticket_context(ticket, event))
+
+
+@notifier("ticket.extension_requested")
+def extension_requested(event: Event) -> list[Mail]:
+    ticket = _ticket(event)
+    return _to_people(
+        users_in_role(Role.IT_MANAGER), "extension-requested", _ticket_context(ticket, event)
+    )
+
+
+@notifier("ticket.extension_approved")
+def extension_approved(event: Event) -> list[Mail]:
+    """The customer is told of the new appointment; the assignee of the decision."""
+    ticket = _ticket(event)
+    context = _ticket_context(ticket, event)
+    mails = _to_customer(ticket, "extension-customer", context)
+    if ticket.assignee:
+        mails += _to_people([ticket.assignee], "extension-decided", {**context, "approved": "yes"})
+    return mails
+
+
+@notifier("ticket.extension_refused")
+def extension_refused(event: Event) -> list[Mail]:
+    ticket = _ticket(event)
+    people = [ticket.assignee] if ticket.assignee else []
+    return _to_people(people, "extension-decided", _ticket_context(ticket, event))
+
+
+@notifier("ticket.escalation_requested")
+def escalation_requested(event: Event) -> list[Mail]:
+    ticket = _ticket(event)
+    return _to_people(
+        users_in_role(Role.HEAD_OF_DEPARTMENT),
+        "escalation-requested",
+        _ticket_context(ticket, event),
+    )
+
+
+@notifier("ticket.escalation_approved")
+@notifier("ticket.escalation_refused")
+def escalation_decided(event: Event) -> list[Mail]:
+    ticket = _ticket(event)
+    context = {
+        **_ticket_context(ticket, event),
+        "approved": "yes" if event.kind.endswith("approved") else "",
+    }
+    return _to_people([ticket.assignee] if ticket.assignee else [], "escalation-decided", context)
+
+
+@notifier("ticket.transition")
+def ticket_resolved(event: Event) -> list[Mail]:
+    """The customer is told of the resolution and can confirm or reopen it."""
+    if event.to_state != "resolved":
+        return []
+    ticket = _ticket(event)
+    return _to_customer(ticket, "ticket-resolved", _ticket_context(ticket, event))

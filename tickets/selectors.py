@@ -5,10 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from tickets.models import Task, TaskStatus
+from events.models import Event
+from events.services import history_of
+from tickets.models import Message, Task, TaskStatus, Ticket
 
 
 def tasks_visible_to(user: Any) -> QuerySet[Task]:
@@ -38,3 +43,112 @@ def task_get(*, user: Any, public_id: str | uuid.UUID) -> Task:
     if task is None:
         raise Http404("No such task")
     return task
+
+
+def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
+    """Staff and integration clients see every ticket; a customer user only
+    their company's; anyone else none."""
+    qs = Ticket.objects.select_related("customer", "assignee", "department", "cause_code")
+    if getattr(user, "customer_id", None):
+        return qs.filter(customer_id=user.customer_id)
+    if getattr(user, "is_staff", False):
+        return qs
+    return qs.none()
+
+
+def ticket_get(*, user: Any, number: str) -> Ticket:
+    ticket = tickets_visible_to(user).filter(number=number).first()
+    if ticket is None:
+        raise Http404("No such ticket")
+    return ticket
+
+
+def ticket_messages(*, ticket: Ticket, user: Any) -> QuerySet[Message]:
+    """The conversation; customers never see internal notes."""
+    qs = ticket.messages.select_related("author").prefetch_related("attachments")
+    if getattr(user, "customer_id", None):
+        qs = qs.filter(public=True)
+    return qs.order_by("created_at", "id")
+
+
+def queue_order(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Triage order: unclassified first, then by resolution due time (paused
+    tickets, without a due time, last), managed customers first at equal
+    due time, then priority and age."""
+    return qs.order_by(
+        "classified",
+        F("resolution_due_at").asc(nulls_last=True),
+        "-is_managed",
+        "priority",
+        "created_at",
+    )
+
+
+SLA_EVENT_KINDS = [
+    "ticket.created",
+    "ticket.classified",
+    "ticket.transition",
+    "ticket.message",
+    "ticket.extension_approved",
+    "ticket.contract_changed",
+    "ticket.sla_warning",
+    "ticket.sla_breached",
+]
+
+
+def sla_timeline(ticket: Ticket) -> list[dict[str, Any]]:
+    """Every moment that moved or marked the SLA clock, explained."""
+    entries: list[dict[str, Any]] = []
+    for event in history_of(ticket).filter(kind__in=SLA_EVENT_KINDS).order_by("created_at", "id"):
+        text = _timeline_text(event)
+        if text:
+            entries.append(
+                {
+                    "at": event.created_at,
+                    "text": text,
+                    "kind": event.kind,
+                    "actor": event.actor_label,
+                }
+            )
+    return entries
+
+
+def _timeline_text(event: Event) -> str:
+    data, kind = event.data, event.kind
+    if kind == "ticket.created":
+        return _("Clock started: P%(p)s under contract %(c)s.") % {
+            "p": data.get("priority"),
+            "c": data.get("contract") or "—",
+        }
+    if kind == "ticket.classified" and event.from_state != event.to_state:
+        return _("Priority %(from)s → %(to)s: targets now count from the creation time.") % {
+            "from": event.from_state,
+            "to": event.to_state,
+        }
+    if kind == "ticket.message" and data.get("first_response"):
+        return _("First public reply: the response target is met here.")
+    if kind == "ticket.contract_changed":
+        return _("Contract %(from)s → %(to)s: due times recomputed.") % {
+            "from": event.from_state or "—",
+            "to": event.to_state or "—",
+        }
+    if kind == "ticket.extension_approved":
+        return _("Extension approved: resolution due moved to %(until)s.") % {
+            "until": date_format(parse_datetime(data["until"]), "SHORT_DATETIME_FORMAT")  # type: ignore[arg-type]
+        }
+    if kind in ("ticket.sla_warning", "ticket.sla_breached"):
+        label = _("Warning") if kind.endswith("warning") else _("Breach")
+        return _("%(label)s on the %(target)s target.") % {
+            "label": label,
+            "target": data.get("target"),
+        }
+    if kind == "ticket.transition":
+        if event.to_state == "waiting_on_customer":
+            return _("Clock paused: waiting on the customer.")
+        if event.from_state == "waiting_on_customer" and event.to_state != "resolved":
+            return _("Clock resumed.")
+        if event.to_state == "resolved":
+            return _("Resolved: the resolution clock stops.")
+        if event.from_state == "resolved" and event.to_state == "open":
+            return _("Reopened: the time since the resolution counts as a pause.")
+    return ""

@@ -2,8 +2,21 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import User
-from tickets.models import Task
+from accounts.models import Customer, User
+from tickets.models import (
+    Category,
+    CauseCode,
+    Channel,
+    Department,
+    Impact,
+    Message,
+    Priority,
+    Resolution,
+    Task,
+    Ticket,
+    TicketStatus,
+    TicketType,
+)
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -62,3 +75,123 @@ class TaskCreateSerializer(serializers.Serializer):
 
 class TaskCloseSerializer(serializers.Serializer):
     remark = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    customer: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    assignee: serializers.Field = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    department: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cause_code: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number",
+            "customer",
+            "subject",
+            "type",
+            "channel",
+            "category",
+            "impact",
+            "urgency",
+            "priority",
+            "requested_priority",
+            "classified",
+            "status",
+            "assignee",
+            "department",
+            "response_due_at",
+            "resolution_due_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "response_breached",
+            "resolution_breached",
+            "escalated",
+            "extended_until",
+            "resolution",
+            "cause_code",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    customer: serializers.Field = serializers.SlugRelatedField(
+        slug_field="number", queryset=Customer.objects.all()
+    )
+    subject = serializers.CharField(max_length=200)
+    message = serializers.CharField(max_length=100_000)
+    type = serializers.ChoiceField(choices=TicketType.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    category = serializers.ChoiceField(choices=Category.choices, default=Category.OTHER)
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Impact.choices, required=False)
+    requested_priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, allow_null=True
+    )
+
+    def validate(self, data: dict) -> dict:
+        if ("impact" in data) != ("urgency" in data):
+            raise serializers.ValidationError(
+                {"urgency" if "impact" in data else "impact": ["Give impact and urgency together."]}
+            )
+        return data
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Impact.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    type = serializers.ChoiceField(choices=TicketType.choices, required=False)
+    assignee: serializers.Field = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_staff=True, is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    department: serializers.Field = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), required=False
+    )
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author_label", read_only=True)
+    attachments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "from_customer", "public", "body", "created_at", "attachments"]
+        read_only_fields = fields
+
+    def get_attachments(self, message: Message) -> list[dict[str, object]]:
+        return [
+            {
+                "id": str(a.public_id),
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+            }
+            for a in message.attachments.all()
+        ]
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=100_000)
+    public = serializers.BooleanField(default=True)
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=TicketStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    resolution = serializers.ChoiceField(choices=Resolution.choices, required=False, default="")
+    cause_code: serializers.Field = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=CauseCode.objects.filter(active=True),
+        required=False,
+        default=None,
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)

@@ -3,17 +3,48 @@ call these functions; none of the rules live anywhere else."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from events.services import event_record
-from tickets.models import TASK_TRANSITIONS, Task, TaskStatus
+from accounts.models import Customer, Grade, User
+from events.services import actor_label, event_record, history_of
+from tickets import sla
+from tickets.models import (
+    ACTIVE_STATUSES,
+    TASK_TRANSITIONS,
+    TICKET_TRANSITIONS,
+    Attachment,
+    Category,
+    CauseCode,
+    Department,
+    Escalation,
+    EscalationStatus,
+    Extension,
+    ExtensionStatus,
+    Impact,
+    Message,
+    PriorityMatrix,
+    Resolution,
+    SlaContract,
+    SlaTarget,
+    Task,
+    TaskStatus,
+    Ticket,
+    TicketStatus,
+    TicketType,
+)
+from tickets.sla_history import HistoryEvent, facts_from_history
 
 
 @transaction.atomic
@@ -116,3 +147,746 @@ def task_close(*, task: Task, actor: Any, now: datetime, remark: str = "") -> Ta
 
 def task_reopen(*, task: Task, actor: Any, now: datetime) -> Task:
     return task_transition(task=task, to=TaskStatus.OPEN, actor=actor, now=now)
+
+
+# --- Tickets ------------------------------------------------------------------
+
+
+def priority_for(*, impact: str, urgency: str) -> int:
+    """The priority matrix is data (PriorityMatrix): looked up, never branched on."""
+    cell = PriorityMatrix.objects.filter(impact=impact, urgency=urgency).first()
+    if cell is None:
+        raise ValidationError({"impact": _("No priority is defined for this impact and urgency.")})
+    return cell.priority
+
+
+@lru_cache(maxsize=64)
+def _calendar(
+    always_open: bool, opens_at: time, closes_at: time, weekdays: tuple[int, ...], holidays: bool
+) -> sla.Calendar:
+    if always_open:
+        return sla.TWENTY_FOUR_SEVEN
+    calendar = sla.business_hours(opens_at, closes_at, weekdays)
+    return calendar if holidays else replace(calendar, holidays=frozenset())
+
+
+def sla_targets_for(ticket: Ticket) -> sla.SlaTargets:
+    """The targets in force: the ticket's contract at its current priority."""
+    target = (
+        SlaTarget.objects.select_related("calendar")
+        .filter(contract_id=ticket.sla_contract_id, priority=ticket.priority)
+        .first()
+    )
+    if target is None:
+        return sla.SlaTargets(response=None, resolution=None, calendar=sla.TWENTY_FOUR_SEVEN)
+    cal = target.calendar
+    return sla.SlaTargets(
+        response=_minutes(target.response_minutes),
+        resolution=_minutes(target.resolution_minutes),
+        calendar=_calendar(
+            cal.always_open, cal.opens_at, cal.closes_at, tuple(cal.weekdays), cal.dutch_holidays
+        ),
+    )
+
+
+def _minutes(value: int | None) -> timedelta | None:
+    return None if value is None else timedelta(minutes=value)
+
+
+def ticket_history(ticket: Ticket) -> list[HistoryEvent]:
+    return [
+        HistoryEvent(
+            at=e.created_at, kind=e.kind, from_state=e.from_state, to_state=e.to_state, data=e.data
+        )
+        for e in history_of(ticket).filter(
+            kind__in=["ticket.transition", "ticket.message", "ticket.extension_approved"]
+        )
+    ]
+
+
+def ticket_sla_state(ticket: Ticket, *, now: datetime) -> sla.SlaState:
+    facts = facts_from_history(
+        created_at=ticket.created_at, targets=sla_targets_for(ticket), events=ticket_history(ticket)
+    )
+    return sla.compute_sla(facts, now=now, warning_fraction=settings.SLA_WARNING_FRACTION)
+
+
+SLA_FIELDS = [
+    "response_due_at",
+    "resolution_due_at",
+    "response_warn_at",
+    "resolution_warn_at",
+    "response_breached",
+    "resolution_breached",
+]
+
+
+def ticket_sla_refresh(*, ticket: Ticket, now: datetime) -> Ticket:
+    """Store what the engine computes from the event log: the due times are a
+    cache for the sweeper's indexes, never maintained by hand."""
+    state = ticket_sla_state(ticket, now=now)
+    for name in SLA_FIELDS:
+        setattr(ticket, name, getattr(state, name))
+    Ticket.objects.filter(pk=ticket.pk).update(
+        **{name: getattr(state, name) for name in SLA_FIELDS}
+    )
+    return ticket
+
+
+def _is_customer(actor: Any) -> bool:
+    return bool(getattr(actor, "customer_id", None))
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    customer: Customer,
+    subject: str,
+    message: str,
+    type: str,
+    channel: str,
+    category: str = Category.OTHER,
+    impact: str | None = None,
+    urgency: str | None = None,
+    requested_priority: int | None = None,
+    actor: Any,
+    now: datetime,
+    attachments: Sequence[UploadedFile] = (),
+) -> Ticket:
+    if not customer.active:
+        raise ValidationError({"customer": _("This customer is not active.")})
+    if _is_customer(actor) and actor.customer_id != customer.pk:
+        raise ValidationError({"customer": _("You can only file tickets for your own company.")})
+    if not subject.strip():
+        raise ValidationError({"subject": _("A ticket needs a subject.")})
+    if not message.strip():
+        raise ValidationError({"message": _("Describe the problem or the request.")})
+    # Classification by staff or an integration counts; a customer only proposes.
+    classified = bool(impact and urgency) and not _is_customer(actor)
+    impact, urgency = impact or Impact.MEDIUM, urgency or Impact.MEDIUM
+    ticket = Ticket.objects.create(
+        customer=customer,
+        subject=subject.strip(),
+        type=type,
+        channel=channel,
+        category=category,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact=impact, urgency=urgency),
+        requested_priority=requested_priority,
+        classified=classified,
+        is_managed=customer.is_managed,
+        requester=actor if _is_customer(actor) else None,
+        sla_contract=customer.sla_contract,
+        created_at=now,
+        updated_at=now,
+    )
+    ticket.number = f"T-{ticket.pk:06d}"
+    Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
+    event_record(
+        obj=ticket,
+        kind="ticket.created",
+        actor=actor,
+        now=now,
+        to_state=TicketStatus.NEW,
+        data={"priority": ticket.priority, "channel": channel, "contract": _contract_code(ticket)},
+    )
+    _message_create(
+        ticket=ticket, body=message, public=True, actor=actor, now=now, files=attachments
+    )
+    return ticket_sla_refresh(ticket=ticket, now=now)
+
+
+def _contract_code(ticket: Ticket) -> str:
+    return ticket.sla_contract.code if ticket.sla_contract else ""
+
+
+def _message_create(
+    *,
+    ticket: Ticket,
+    body: str,
+    public: bool,
+    actor: Any,
+    now: datetime,
+    files: Sequence[UploadedFile],
+) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        author=actor if isinstance(actor, User) else None,
+        author_label=actor_label(actor),
+        from_customer=_is_customer(actor),
+        public=public,
+        body=body,
+        created_at=now,
+    )
+    for upload in files:
+        attachment_store(message=message, upload=upload)
+    return message
+
+
+def attachment_store(*, message: Message, upload: UploadedFile) -> Attachment:
+    """Keep an attachment within the size and type limits; the limits are
+    checked before anything is written."""
+    attachment_check(upload)
+    return Attachment.objects.create(
+        message=message,
+        file=upload,
+        filename=(upload.name or "attachment")[:255],
+        content_type=upload.content_type or "application/octet-stream",
+        size=upload.size or 0,
+    )
+
+
+def attachment_check(upload: UploadedFile) -> None:
+    if (upload.size or 0) > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "attachments": _("%(name)s is larger than %(limit)s MB.")
+                % {"name": upload.name, "limit": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+            }
+        )
+    if (upload.content_type or "").split(";")[0] not in settings.ATTACHMENT_TYPES:
+        raise ValidationError(
+            {
+                "attachments": _("Files of type %(type)s cannot be attached.")
+                % {"type": upload.content_type}
+            }
+        )
+
+
+@transaction.atomic
+def ticket_message_add(
+    *,
+    ticket: Ticket,
+    body: str,
+    public: bool,
+    actor: Any,
+    now: datetime,
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    """A reply or an internal note. The first public staff reply meets the
+    response target; a customer's answer resumes a waiting ticket and reopens
+    a resolved one."""
+    ticket = _lock(ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        raise ValidationError({"body": _("This ticket is closed; open a new one.")})
+    if not body.strip():
+        raise ValidationError({"body": _("The message is empty.")})
+    customer = _is_customer(actor)
+    public = True if customer else public
+    message = _message_create(
+        ticket=ticket, body=body, public=public, actor=actor, now=now, files=attachments
+    )
+    first_response = public and not customer and ticket.first_response_at is None
+    if first_response:
+        ticket.first_response_at = now
+    ticket.updated_at = now
+    ticket.save(update_fields=["first_response_at", "updated_at"])
+    event_record(
+        obj=ticket,
+        kind="ticket.message",
+        actor=actor,
+        now=now,
+        data={
+            "message": message.pk,
+            "public": public,
+            "from_customer": customer,
+            "first_response": first_response,
+        },
+    )
+    if customer and ticket.status in (TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.RESOLVED):
+        reason = (
+            "customer replied"
+            if ticket.status == TicketStatus.WAITING_ON_CUSTOMER
+            else "customer reopened"
+        )
+        return _transition_then(ticket, TicketStatus.OPEN, actor, now, reason, message)
+    if first_response and ticket.status == TicketStatus.NEW:
+        return _transition_then(ticket, TicketStatus.OPEN, actor, now, "first response", message)
+    ticket_sla_refresh(ticket=ticket, now=now)
+    return message
+
+
+def _transition_then(
+    ticket: Ticket, to: str, actor: Any, now: datetime, reason: str, message: Message
+) -> Message:
+    _transition(ticket=ticket, to=to, actor=actor, now=now, reason=reason)
+    return message
+
+
+@transaction.atomic
+def ticket_classify(
+    *,
+    ticket: Ticket,
+    impact: str,
+    urgency: str,
+    actor: Any,
+    now: datetime,
+    category: str | None = None,
+    type: str | None = None,
+) -> Ticket:
+    ticket = _lock(ticket)
+    before = ticket.priority
+    ticket.impact, ticket.urgency = impact, urgency
+    ticket.priority = priority_for(impact=impact, urgency=urgency)
+    ticket.category = category or ticket.category
+    ticket.type = type or ticket.type
+    ticket.classified = True
+    ticket.updated_at = now
+    ticket.save(
+        update_fields=[
+            "impact",
+            "urgency",
+            "priority",
+            "category",
+            "type",
+            "classified",
+            "updated_at",
+        ]
+    )
+    event_record(
+        obj=ticket,
+        kind="ticket.classified",
+        actor=actor,
+        now=now,
+        from_state=f"P{before}",
+        to_state=f"P{ticket.priority}",
+        data={
+            "impact": impact,
+            "urgency": urgency,
+            "category": ticket.category,
+            "type": ticket.type,
+        },
+    )
+    return ticket_sla_refresh(ticket=ticket, now=now)
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    assignee: User | None,
+    actor: Any,
+    now: datetime,
+    department: Department | None = None,
+) -> Ticket:
+    if assignee is not None and (not assignee.is_staff or not assignee.is_active):
+        raise ValidationError({"assignee": _("Tickets go to active staff members only.")})
+    ticket = _lock(ticket)
+    before = ticket.assignee.username if ticket.assignee else ""
+    ticket.assignee = assignee
+    ticket.department = department or ticket.department
+    ticket.updated_at = now
+    ticket.save(update_fields=["assignee", "department", "updated_at"])
+    event_record(
+        obj=ticket,
+        kind="ticket.assigned",
+        actor=actor,
+        now=now,
+        from_state=before,
+        to_state=assignee.username if assignee else "",
+        data={"department": ticket.department.code if ticket.department else ""},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_transition(
+    *,
+    ticket: Ticket,
+    to: str,
+    actor: Any,
+    now: datetime,
+    reason: str = "",
+    resolution: str = "",
+    cause_code: CauseCode | None = None,
+    note: str = "",
+) -> Ticket:
+    """The one place a ticket's status changes (the escalated status is
+    reached only through an approved escalation)."""
+    if to == TicketStatus.ESCALATED:
+        raise ValidationError({"to": _("A ticket is escalated by an approved escalation request.")})
+    return _transition(
+        ticket=_lock(ticket),
+        to=to,
+        actor=actor,
+        now=now,
+        reason=reason,
+        resolution=resolution,
+        cause_code=cause_code,
+        note=note,
+    )
+
+
+def _transition(
+    *,
+    ticket: Ticket,
+    to: str,
+    actor: Any,
+    now: datetime,
+    reason: str = "",
+    resolution: str = "",
+    cause_code: CauseCode | None = None,
+    note: str = "",
+) -> Ticket:
+    if to not in TicketStatus.values:
+        raise ValidationError({"to": _("Unknown status %(to)s.") % {"to": to}})
+    if to not in TICKET_TRANSITIONS[ticket.status]:
+        raise TransitionError(
+            _("A ticket that is %(from)s cannot become %(to)s.")
+            % {"from": TicketStatus(ticket.status).label, "to": TicketStatus(to).label}
+        )
+    fields = ["status", "updated_at"]
+    if to == TicketStatus.RESOLVED:
+        _check_resolution(ticket, resolution, cause_code)
+        ticket.resolution, ticket.cause_code, ticket.resolution_note = resolution, cause_code, note
+        ticket.resolved_at = now
+        fields += ["resolution", "cause_code", "resolution_note", "resolved_at"]
+    elif to == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    elif ticket.status == TicketStatus.RESOLVED:  # reopened
+        ticket.resolution, ticket.cause_code, ticket.resolution_note = "", None, ""
+        ticket.resolved_at = None
+        fields += ["resolution", "cause_code", "resolution_note", "resolved_at"]
+    from_state = ticket.status
+    ticket.status, ticket.updated_at = to, now
+    ticket.save(update_fields=fields)
+    event_record(
+        obj=ticket,
+        kind="ticket.transition",
+        actor=actor,
+        now=now,
+        from_state=from_state,
+        to_state=to,
+        reason=reason or note,
+        data={"resolution": resolution, "cause_code": cause_code.code if cause_code else ""},
+    )
+    return ticket_sla_refresh(ticket=ticket, now=now)
+
+
+def _check_resolution(ticket: Ticket, resolution: str, cause_code: CauseCode | None) -> None:
+    errors: dict[str, str] = {}
+    if resolution not in Resolution.values:
+        errors["resolution"] = _("Choose how the ticket was resolved.")
+    if ticket.type == TicketType.INCIDENT and cause_code is None:
+        errors["cause_code"] = _("An incident needs a cause code.")
+    if errors:
+        raise ValidationError(errors)
+
+
+class TransitionError(ValidationError):
+    """A status change the transition table does not allow (the API answers 409)."""
+
+
+@transaction.atomic
+def ticket_contract_change(
+    *, ticket: Ticket, contract: SlaContract | None, actor: Any, now: datetime
+) -> Ticket:
+    ticket = _lock(ticket)
+    before = _contract_code(ticket)
+    ticket.sla_contract = contract
+    ticket.save(update_fields=["sla_contract"])
+    event_record(
+        obj=ticket,
+        kind="ticket.contract_changed",
+        actor=actor,
+        now=now,
+        from_state=before,
+        to_state=_contract_code(ticket),
+    )
+    return ticket_sla_refresh(ticket=ticket, now=now)
+
+
+def customer_tickets_recontract(*, customer: Customer, actor: Any, now: datetime) -> int:
+    """A customer's contract changed: every unclosed ticket moves to it."""
+    changed = 0
+    for ticket in (
+        Ticket.objects.filter(customer=customer)
+        .exclude(status=TicketStatus.CLOSED)
+        .exclude(sla_contract_id=customer.sla_contract_id)
+    ):
+        ticket_contract_change(ticket=ticket, contract=customer.sla_contract, actor=actor, now=now)
+        changed += 1
+    return changed
+
+
+# --- Extensions and escalations -------------------------------------------------
+
+
+@transaction.atomic
+def extension_request(
+    *, ticket: Ticket, reason: str, appointment: datetime, actor: Any, now: datetime
+) -> Extension:
+    """Ask the IT manager to move the resolution due time to a follow-up
+    appointment; at most one extension per ticket."""
+    ticket = _lock(ticket)
+    errors: dict[str, str] = {}
+    if not reason.strip():
+        errors["reason"] = _("Give the reason for the extension.")
+    if appointment <= now:
+        errors["appointment"] = _("The follow-up appointment must lie in the future.")
+    elif ticket.resolution_due_at and appointment <= ticket.resolution_due_at:
+        errors["appointment"] = _("The appointment must lie after the current due time.")
+    if ticket.extensions.filter(status=ExtensionStatus.APPROVED).exists():
+        errors["ticket"] = _("This ticket has had its extension already.")
+    elif ticket.extensions.filter(status=ExtensionStatus.REQUESTED).exists():
+        errors["ticket"] = _("An extension request is waiting for a decision.")
+    if ticket.status not in ACTIVE_STATUSES and ticket.status != TicketStatus.WAITING_ON_CUSTOMER:
+        errors["ticket"] = _("Only a ticket that is being worked on can be extended.")
+    if errors:
+        raise ValidationError(errors)
+    extension = Extension.objects.create(
+        ticket=ticket,
+        reason=reason.strip(),
+        appointment=appointment,
+        requested_by=actor,
+        requested_at=now,
+    )
+    event_record(
+        obj=ticket,
+        kind="ticket.extension_requested",
+        actor=actor,
+        now=now,
+        reason=reason,
+        data={"extension": extension.pk, "until": appointment.isoformat()},
+    )
+    return extension
+
+
+@transaction.atomic
+def extension_decide(
+    *, extension: Extension, approve: bool, actor: Any, now: datetime, note: str = ""
+) -> Extension:
+    if not actor.has_perm("tickets.approve_extension"):
+        raise PermissionDenied(_("Only the IT manager decides on extensions."))
+    extension = Extension.objects.select_for_update().get(pk=extension.pk)
+    if extension.status != ExtensionStatus.REQUESTED:
+        raise ValidationError({"extension": _("This extension has been decided already.")})
+    if not approve and not note.strip():
+        raise ValidationError({"note": _("Say why the extension is refused.")})
+    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+    extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    ticket = _lock(extension.ticket)
+    if approve:
+        ticket.extended_until = extension.appointment
+        ticket.save(update_fields=["extended_until"])
+    event_record(
+        obj=ticket,
+        kind="ticket.extension_approved" if approve else "ticket.extension_refused",
+        actor=actor,
+        now=now,
+        reason=note or extension.reason,
+        data={"extension": extension.pk, "until": extension.appointment.isoformat()},
+    )
+    ticket_sla_refresh(ticket=ticket, now=now)
+    return extension
+
+
+@transaction.atomic
+def escalation_request(
+    *,
+    ticket: Ticket,
+    reason: str,
+    tried_together: bool,
+    actor: Any,
+    now: datetime,
+    supplier: str = "",
+) -> Escalation:
+    """The assignee asks for functional escalation, confirming the problem was
+    first tried together with a colleague."""
+    ticket = _lock(ticket)
+    errors: dict[str, str] = {}
+    if ticket.assignee_id is None or getattr(actor, "pk", None) != ticket.assignee_id:
+        errors["ticket"] = _("Only the assignee can ask for escalation.")
+    if not tried_together:
+        errors["tried_together"] = _("Try it together with a colleague first, then confirm.")
+    if not reason.strip():
+        errors["reason"] = _("Describe what was tried and why it needs escalation.")
+    if ticket.status not in (TicketStatus.OPEN, TicketStatus.NEW):
+        errors["ticket"] = _("Only an open ticket can be escalated.")
+    if ticket.escalations.filter(status=EscalationStatus.REQUESTED).exists():
+        errors["ticket"] = _("An escalation request is waiting for a decision.")
+    if errors:
+        raise ValidationError(errors)
+    escalation = Escalation.objects.create(
+        ticket=ticket,
+        reason=reason.strip(),
+        tried_together=True,
+        supplier=supplier.strip(),
+        requested_by=actor,
+        requested_at=now,
+    )
+    event_record(
+        obj=ticket,
+        kind="ticket.escalation_requested",
+        actor=actor,
+        now=now,
+        reason=reason,
+        data={"escalation": escalation.pk, "supplier": escalation.supplier},
+    )
+    return escalation
+
+
+@transaction.atomic
+def escalation_decide(
+    *,
+    escalation: Escalation,
+    approve: bool,
+    actor: Any,
+    now: datetime,
+    engineer: User | None = None,
+    note: str = "",
+) -> Escalation:
+    """The head of department decides. On approval a senior engineer gets a
+    subtask; the assignee keeps the ticket and the customer communication."""
+    if not actor.has_perm("tickets.decide_escalation"):
+        raise PermissionDenied(_("Only a head of department decides on escalations."))
+    escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
+    if escalation.status != EscalationStatus.REQUESTED:
+        raise ValidationError({"escalation": _("This escalation has been decided already.")})
+    if approve and (engineer is None or engineer.grade != Grade.SENIOR or not engineer.is_active):
+        raise ValidationError({"engineer": _("Choose a senior engineer to take the subtask.")})
+    if not approve and not note.strip():
+        raise ValidationError({"note": _("Say why the escalation is refused.")})
+    ticket = _lock(escalation.ticket)
+    escalation.status = EscalationStatus.APPROVED if approve else EscalationStatus.REFUSED
+    escalation.decided_by, escalation.decided_at, escalation.decision_note = actor, now, note
+    if approve and engineer is not None:
+        escalation.engineer = engineer
+        escalation.task = task_create(
+            title=_("Escalation %(number)s: %(subject)s")
+            % {"number": ticket.number, "subject": ticket.subject},
+            description=escalation.reason
+            + (f"\n\n{_('Supplier')}: {escalation.supplier}" if escalation.supplier else ""),
+            assignee=engineer,
+            actor=actor,
+            now=now,
+            link=ticket,
+        )
+    escalation.save()
+    event_record(
+        obj=ticket,
+        kind="ticket.escalation_approved" if approve else "ticket.escalation_refused",
+        actor=actor,
+        now=now,
+        reason=note,
+        data={
+            "escalation": escalation.pk,
+            "engineer": engineer.username if approve and engineer else "",
+        },
+    )
+    if approve:
+        ticket.escalated = True
+        ticket.save(update_fields=["escalated"])
+        _transition(
+            ticket=ticket,
+            to=TicketStatus.ESCALATED,
+            actor=actor,
+            now=now,
+            reason=note or escalation.reason,
+        )
+    return escalation
+
+
+# --- Sweepers -------------------------------------------------------------------
+
+_ACTIVE_Q = Q(status__in=ACTIVE_STATUSES)
+# (target, kind, moment field, claim marker, breach flag, extra condition);
+# each filter matches a partial index in Ticket.Meta exactly.
+SWEEPS = [
+    (
+        "response",
+        "ticket.sla_breached",
+        "response_due_at",
+        "response_breach_recorded_at",
+        "response_breached",
+        Q(first_response_at__isnull=True),
+    ),
+    (
+        "resolution",
+        "ticket.sla_breached",
+        "resolution_due_at",
+        "resolution_breach_recorded_at",
+        "resolution_breached",
+        Q(),
+    ),
+    (
+        "response",
+        "ticket.sla_warning",
+        "response_warn_at",
+        "response_warned_at",
+        None,
+        Q(first_response_at__isnull=True),
+    ),
+    ("resolution", "ticket.sla_warning", "resolution_warn_at", "resolution_warned_at", None, Q()),
+]
+
+
+def sla_sweep(*, now: datetime, batch: int = 500) -> dict[str, int]:
+    """Announce warnings and breaches that have come due, each exactly once.
+    A ticket is claimed by a conditional UPDATE of its marker: a second worker
+    (or a second run) updates nothing and moves on."""
+    counts: dict[str, int] = {}
+    for target, kind, moment, marker, flag, extra in SWEEPS:
+        due = (
+            Ticket.objects.filter(
+                _ACTIVE_Q, extra, **{f"{moment}__lt": now, f"{marker}__isnull": True}
+            )
+            .order_by(moment)
+            .values_list("id", moment)[:batch]
+        )
+        done = 0
+        for ticket_id, at in due:
+            with transaction.atomic():
+                changes: dict[str, Any] = {marker: now}
+                if flag:
+                    changes[flag] = True
+                if not Ticket.objects.filter(pk=ticket_id, **{f"{marker}__isnull": True}).update(
+                    **changes
+                ):
+                    continue
+                ticket = Ticket.objects.get(pk=ticket_id)
+                event_record(
+                    obj=ticket,
+                    kind=kind,
+                    actor=None,
+                    now=now,
+                    data={"target": target, "at": at.isoformat()},
+                )
+                done += 1
+        counts[f"{target}_{kind.rsplit('_', 1)[-1]}"] = done
+    return counts
+
+
+def resolved_tickets_close(*, now: datetime, batch: int = 500) -> int:
+    """Close tickets resolved more than TICKET_AUTO_CLOSE_DAYS ago without an
+    answer from the customer."""
+    horizon = now - timedelta(days=settings.TICKET_AUTO_CLOSE_DAYS)
+    closed = 0
+    ids = Ticket.objects.filter(status=TicketStatus.RESOLVED, resolved_at__lt=horizon).values_list(
+        "id", flat=True
+    )[:batch]
+    for ticket_id in ids:
+        with transaction.atomic():
+            ticket = (
+                Ticket.objects.select_for_update(skip_locked=True)
+                .filter(pk=ticket_id, status=TicketStatus.RESOLVED)
+                .first()
+            )
+            if ticket is None:
+                continue
+            _transition(
+                ticket=ticket,
+                to=TicketStatus.CLOSED,
+                actor=None,
+                now=now,
+                reason="no answer from the customer within the confirmation period",
+            )
+            closed += 1
+    return closed

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from tickets.services import resolved_tickets_close, sla_sweep
+
+
+@shared_task(name="tickets.sweep_sla")
+def sweep_sla() -> dict[str, int]:
+    """Every minute: SLA warnings and breaches that came due, each once."""
+    return sla_sweep(now=timezone.now())
+
+
+@shared_task(name="tickets.close_resolved")
+def close_resolved() -> int:
+    """Closes tickets whose resolution the customer left unanswered."""
+    return resolved_tickets_close(now=timezone.now())

@@ -1,0 +1,355 @@
+"""The engineer's ticket pages: the triage queue, the ticket page with its
+action forms, a new ticket on behalf of a customer, customer history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Customer
+from events.services import history_of
+from servicedesk.lib.access import permission_required
+from servicedesk.lib.forms import add_service_errors
+from tickets.forms import (
+    AssignForm,
+    ClassifyForm,
+    DecisionForm,
+    EscalationDecisionForm,
+    EscalationForm,
+    ExtensionForm,
+    QueueFilterForm,
+    ReplyForm,
+    ResolveForm,
+    StatusForm,
+    TicketCreateForm,
+)
+from tickets.models import (
+    Attachment,
+    Escalation,
+    EscalationStatus,
+    Extension,
+    ExtensionStatus,
+    Ticket,
+    TicketStatus,
+)
+from tickets.selectors import (
+    queue_order,
+    sla_timeline,
+    ticket_get,
+    ticket_messages,
+    tickets_visible_to,
+)
+from tickets.services import (
+    escalation_decide,
+    escalation_request,
+    extension_decide,
+    extension_request,
+    ticket_assign,
+    ticket_classify,
+    ticket_create,
+    ticket_message_add,
+    ticket_transition,
+)
+
+VIEW = "tickets.view_ticket"
+CHANGE = "tickets.change_ticket"
+
+
+def _filtered_queue(request: HttpRequest) -> tuple[QueueFilterForm, QuerySet[Ticket]]:
+    form = QueueFilterForm(request.GET)
+    qs = tickets_visible_to(request.user)
+    if not form.is_valid():
+        return form, qs.exclude(status=TicketStatus.CLOSED)
+    data = form.cleaned_data
+    qs = (
+        qs.filter(status=data["status"])
+        if data["status"]
+        else qs.exclude(status=TicketStatus.CLOSED)
+    )
+    if data["priority"]:
+        qs = qs.filter(priority=data["priority"])
+    if data["type"]:
+        qs = qs.filter(type=data["type"])
+    if data["customer"]:
+        qs = qs.filter(customer__number=data["customer"].strip())
+    if data["assignee"]:
+        qs = qs.filter(assignee__username=data["assignee"].strip())
+    if data["breached"] is not None:
+        either = Q(response_breached=True) | Q(resolution_breached=True)
+        qs = qs.filter(either) if data["breached"] else qs.exclude(either)
+    return form, qs
+
+
+def _counters(request: HttpRequest) -> dict[str, int]:
+    """The queue's live counters in one aggregate query."""
+    unclosed = tickets_visible_to(request.user).exclude(status=TicketStatus.CLOSED)
+    return unclosed.aggregate(
+        total=Count("id"),
+        unclassified=Count("id", filter=Q(classified=False)),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        breached=Count("id", filter=Q(response_breached=True) | Q(resolution_breached=True)),
+        mine=Count("id", filter=Q(assignee=request.user)),
+        waiting=Count("id", filter=Q(status=TicketStatus.WAITING_ON_CUSTOMER)),
+    )
+
+
+@permission_required(VIEW)
+def queue(request: HttpRequest) -> HttpResponse:
+    form, qs = _filtered_queue(request)
+    page = Paginator(queue_order(qs), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "counters": _counters(request),
+        "now": timezone.now(),
+        "query": query.urlencode(),
+    }
+    template = "tickets/_queue.html" if request.headers.get("HX-Request") else "tickets/queue.html"
+    return render(request, template, context)
+
+
+@permission_required("tickets.add_ticket")
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = data.pop("attachment")
+        try:
+            ticket = ticket_create(
+                actor=request.user,
+                now=timezone.now(),
+                attachments=[upload] if upload else [],
+                **data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Ticket %(number)s created.") % {"number": ticket.number})
+            return redirect("ticket-detail", ticket.number)
+    return render(request, "tickets/ticket_new.html", {"form": form})
+
+
+def _page(
+    request: HttpRequest, ticket: Ticket, status: int = 200, **forms: forms.Form
+) -> HttpResponse:
+    pending_extension = ticket.extensions.filter(status=ExtensionStatus.REQUESTED).first()
+    pending_escalation = ticket.escalations.filter(status=EscalationStatus.REQUESTED).first()
+    defaults: dict[str, forms.Form] = {
+        "classify_form": ClassifyForm(
+            initial={
+                "impact": ticket.impact,
+                "urgency": ticket.urgency,
+                "category": ticket.category,
+                "type": ticket.type,
+            }
+        ),
+        "assign_form": AssignForm(
+            initial={
+                "assignee": ticket.assignee.username if ticket.assignee else None,
+                "department": ticket.department.code if ticket.department else None,
+            }
+        ),
+        "reply_form": ReplyForm(),
+        "resolve_form": ResolveForm(),
+        "status_form": StatusForm(),
+        "extension_form": ExtensionForm(),
+        "escalation_form": EscalationForm(),
+        "extension_decision_form": DecisionForm(prefix="ext"),
+        "escalation_decision_form": EscalationDecisionForm(prefix="esc"),
+    }
+    defaults.update(forms)
+    context = {
+        "ticket": ticket,
+        "conversation": ticket_messages(ticket=ticket, user=request.user),
+        "history": history_of(ticket).order_by("-created_at"),
+        "timeline": sla_timeline(ticket),
+        "pending_extension": pending_extension,
+        "pending_escalation": pending_escalation,
+        "extensions_used": ticket.extensions.filter(status=ExtensionStatus.APPROVED).count(),
+        "tasks": ticket_tasks(ticket),
+        "now": timezone.now(),
+        **defaults,
+    }
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+def ticket_tasks(ticket: Ticket) -> QuerySet[Any]:
+    from django.contrib.contenttypes.models import ContentType
+
+    from tickets.models import Task
+
+    return Task.objects.filter(
+        link_type=ContentType.objects.get_for_model(Ticket), link_id=ticket.pk
+    ).select_related("assignee")
+
+
+@permission_required(VIEW)
+def ticket_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return _page(request, ticket_get(user=request.user, number=number))
+
+
+def _action(
+    form_class: type[forms.Form],
+    form_name: str,
+    perform: Callable[[HttpRequest, Ticket, dict[str, Any]], str],
+    prefix: str | None = None,
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A POST action of the ticket page: validate the form, call the service,
+    and on any error show the page again with the form's errors (never a 500)."""
+
+    @require_POST
+    @permission_required(CHANGE)
+    def view(request: HttpRequest, number: str) -> HttpResponse:
+        ticket = ticket_get(user=request.user, number=number)
+        form = form_class(request.POST, request.FILES or None, prefix=prefix)
+        if form.is_valid():
+            try:
+                done = perform(request, ticket, form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect("ticket-detail", ticket.number)
+        ticket = ticket_get(user=request.user, number=number)
+        return _page(request, ticket, status=400, **{form_name: form})
+
+    return view
+
+
+def _classify(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    ticket = ticket_classify(ticket=ticket, actor=request.user, now=timezone.now(), **data)
+    return _("Classified as P%(p)s.") % {"p": ticket.priority}
+
+
+def _assign(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    ticket_assign(ticket=ticket, actor=request.user, now=timezone.now(), **data)
+    return _("Assignment saved.")
+
+
+def _reply(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    upload = data["attachment"]
+    ticket_message_add(
+        ticket=ticket,
+        body=data["body"],
+        public=data["public"],
+        actor=request.user,
+        now=timezone.now(),
+        attachments=[upload] if upload else [],
+    )
+    return _("Reply sent.") if data["public"] else _("Note added.")
+
+
+def _resolve(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    ticket_transition(
+        ticket=ticket, to=TicketStatus.RESOLVED, actor=request.user, now=timezone.now(), **data
+    )
+    return _("Resolved; the customer has been told.")
+
+
+def _status(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    ticket_transition(ticket=ticket, actor=request.user, now=timezone.now(), **data)
+    return _("Status changed.")
+
+
+def _extend(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    extension_request(ticket=ticket, actor=request.user, now=timezone.now(), **data)
+    return _("Extension requested from the IT manager.")
+
+
+def _escalate(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    escalation_request(ticket=ticket, actor=request.user, now=timezone.now(), **data)
+    return _("Escalation requested from the head of department.")
+
+
+def _decide_extension(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    extension = get_object_or_404(Extension, ticket=ticket, status=ExtensionStatus.REQUESTED)
+    extension_decide(
+        extension=extension,
+        approve=data["decision"] == "approve",
+        note=data["note"],
+        actor=request.user,
+        now=timezone.now(),
+    )
+    return _("Extension decided.")
+
+
+def _decide_escalation(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    escalation = get_object_or_404(Escalation, ticket=ticket, status=EscalationStatus.REQUESTED)
+    escalation_decide(
+        escalation=escalation,
+        approve=data["decision"] == "approve",
+        note=data["note"],
+        engineer=data["engineer"],
+        actor=request.user,
+        now=timezone.now(),
+    )
+    return _("Escalation decided.")
+
+
+ticket_classify_view = _action(ClassifyForm, "classify_form", _classify)
+ticket_assign_view = _action(AssignForm, "assign_form", _assign)
+ticket_reply_view = _action(ReplyForm, "reply_form", _reply)
+ticket_resolve_view = _action(ResolveForm, "resolve_form", _resolve)
+ticket_status_view = _action(StatusForm, "status_form", _status)
+ticket_extend_view = _action(ExtensionForm, "extension_form", _extend)
+ticket_escalate_view = _action(EscalationForm, "escalation_form", _escalate)
+extension_decide_view = _action(
+    DecisionForm, "extension_decision_form", _decide_extension, prefix="ext"
+)
+escalation_decide_view = _action(
+    EscalationDecisionForm, "escalation_decision_form", _decide_escalation, prefix="esc"
+)
+
+
+@permission_required(VIEW)
+def customer_history(request: HttpRequest) -> HttpResponse:
+    """A customer's tickets, found by customer number or (part of) the name."""
+    query = request.GET.get("q", "").strip()
+    customers: QuerySet[Customer] = Customer.objects.none()
+    page = None
+    if query:
+        customers = Customer.objects.filter(Q(number=query) | Q(name__icontains=query)).order_by(
+            "number"
+        )[:20]
+        tickets = (
+            tickets_visible_to(request.user).filter(customer__in=customers).order_by("-created_at")
+        )
+        page = Paginator(tickets, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tickets/customer_history.html",
+        {"query": query, "customers": customers, "page": page},
+    )
+
+
+def attachment_download(request: HttpRequest, public_id: str) -> HttpResponse:
+    """An attachment, for whoever may see its message (customers: only public
+    messages of their own company's tickets)."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    attachment = (
+        Attachment.objects.select_related("message__ticket").filter(public_id=public_id).first()
+    )
+    if (
+        attachment is None
+        or not tickets_visible_to(request.user).filter(pk=attachment.message.ticket_id).exists()
+    ):
+        raise Http404
+    if not attachment.message.public and not request.user.is_staff:
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.filename
+    )
