@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from accounts.models import Customer, Grade, User
 from accounts.roles import Role, roles_sync
 from tickets.models import SlaContract
+from tickets.seed import seed_reference_data
 
 
 @dataclass
@@ -56,8 +57,9 @@ def make_user(
 
 def make_personas(password: str | None = None) -> Personas:
     roles_sync()
-    standard = SlaContract.objects.get_or_create(code="standard", defaults={"name": "Standard"})[0]
-    managed = SlaContract.objects.get_or_create(code="managed", defaults={"name": "Managed"})[0]
+    seed_reference_data()  # transactional tests flush what migrations seeded
+    standard = SlaContract.objects.get(code="standard")
+    managed = SlaContract.objects.get(code="managed")
     customer = Customer.objects.create(
         number="1000", name="Hoogendijk Logistiek", is_managed=True, sla_contract=managed
     )

@@ -541,11 +541,16 @@ def _transition(
             % {"from": TicketStatus(ticket.status).label, "to": TicketStatus(to).label}
         )
     fields = ["status", "updated_at"]
+    first_response = False
     if to == TicketStatus.RESOLVED:
         _check_resolution(ticket, resolution, cause_code)
         ticket.resolution, ticket.cause_code, ticket.resolution_note = resolution, cause_code, note
         ticket.resolved_at = now
         fields += ["resolution", "cause_code", "resolution_note", "resolved_at"]
+        # Telling the customer the resolution answers them, if nothing did before.
+        if ticket.first_response_at is None:
+            ticket.first_response_at, first_response = now, True
+            fields.append("first_response_at")
     elif to == TicketStatus.CLOSED:
         ticket.closed_at = now
         fields.append("closed_at")
@@ -564,7 +569,11 @@ def _transition(
         from_state=from_state,
         to_state=to,
         reason=reason or note,
-        data={"resolution": resolution, "cause_code": cause_code.code if cause_code else ""},
+        data={
+            "resolution": resolution,
+            "cause_code": cause_code.code if cause_code else "",
+            "first_response": first_response,
+        },
     )
     return ticket_sla_refresh(ticket=ticket, now=now)
 
@@ -890,3 +899,29 @@ def resolved_tickets_close(*, now: datetime, batch: int = 500) -> int:
             )
             closed += 1
     return closed
+
+
+def sla_recompute(
+    *, ticket: Ticket, now: datetime, store: bool = True
+) -> dict[str, tuple[Any, Any]]:
+    """Compare the stored SLA state with what the engine computes now; store
+    the computed state. A breach the sweeper has not reached yet (due within
+    the last sweep interval) is not a difference."""
+    state = ticket_sla_state(ticket, now=now)
+    differences: dict[str, tuple[Any, Any]] = {}
+    for name in SLA_FIELDS:
+        stored, computed = getattr(ticket, name), getattr(state, name)
+        if stored == computed or _pending_sweep(ticket, state, name, now):
+            continue
+        differences[name] = (stored, computed)
+    if store and differences:
+        with transaction.atomic():
+            ticket_sla_refresh(ticket=_lock(ticket), now=now)
+    return differences
+
+
+def _pending_sweep(ticket: Ticket, state: sla.SlaState, name: str, now: datetime) -> bool:
+    if not name.endswith("_breached") or getattr(ticket, name):
+        return False
+    due = getattr(state, name.replace("_breached", "_due_at"))
+    return due is not None and now - due < timedelta(minutes=2)

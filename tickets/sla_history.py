@@ -37,10 +37,11 @@ def facts_from_history(
     first_response_at: datetime | None = None
     extended_until: datetime | None = None
     for event in sorted(events, key=lambda e: e.at):
-        if event.kind == "ticket.message":
-            if first_response_at is None and event.data.get("first_response"):
-                first_response_at = event.at
-        elif event.kind == "ticket.extension_approved":
+        # A first public reply, or a resolution told to the customer before
+        # any reply, meets the response target.
+        if first_response_at is None and event.data.get("first_response"):
+            first_response_at = event.at
+        if event.kind == "ticket.extension_approved":
             extended_until = datetime.fromisoformat(event.data["until"])
         elif event.kind == "ticket.transition":
             to = event.to_state
