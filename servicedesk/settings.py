@@ -291,6 +291,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "tickets.models.Priority",
+        "ImpactEnum": "tickets.models.Impact",
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "TaskStatusEnum": "tickets.models.TaskStatus",
+    },
 }
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48, minimum=1))
 
@@ -328,6 +334,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The filesystem transport has no host; kombu warns about it on every send.
+    "loggers": {"kombu.connection": {"level": "ERROR"}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),

@@ -144,7 +144,7 @@ class TicketListView(generics.ListCreateAPIView):
     ordering_fields = ["resolution_due_at", "priority", "created_at"]
     ordering = ["-created_at"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return tickets_visible_to(self.request.user)
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Customer, User
@@ -158,6 +159,13 @@ class TicketUpdateSerializer(serializers.Serializer):
     )
 
 
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author_label", read_only=True)
     attachments = serializers.SerializerMethodField()
@@ -167,6 +175,7 @@ class MessageSerializer(serializers.ModelSerializer):
         fields = ["id", "author", "from_customer", "public", "body", "created_at", "attachments"]
         read_only_fields = fields
 
+    @extend_schema_field(AttachmentSerializer(many=True))
     def get_attachments(self, message: Message) -> list[dict[str, object]]:
         return [
             {

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,35 +143,43 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/ticket_new.html", {"form": form})
 
 
+PAGE_FORMS: dict[str, tuple[type[forms.Form], str | None]] = {
+    "classify_form": (ClassifyForm, None),
+    "assign_form": (AssignForm, None),
+    "reply_form": (ReplyForm, None),
+    "resolve_form": (ResolveForm, None),
+    "status_form": (StatusForm, None),
+    "extension_form": (ExtensionForm, None),
+    "escalation_form": (EscalationForm, None),
+    "extension_decision_form": (DecisionForm, "ext"),
+    "escalation_decision_form": (EscalationDecisionForm, "esc"),
+}
+
+
 def _page(
-    request: HttpRequest, ticket: Ticket, status: int = 200, **forms: forms.Form
+    request: HttpRequest, ticket: Ticket, status: int = 200, **overrides: forms.Form
 ) -> HttpResponse:
     pending_extension = ticket.extensions.filter(status=ExtensionStatus.REQUESTED).first()
     pending_escalation = ticket.escalations.filter(status=EscalationStatus.REQUESTED).first()
-    defaults: dict[str, forms.Form] = {
-        "classify_form": ClassifyForm(
-            initial={
-                "impact": ticket.impact,
-                "urgency": ticket.urgency,
-                "category": ticket.category,
-                "type": ticket.type,
-            }
-        ),
-        "assign_form": AssignForm(
-            initial={
-                "assignee": ticket.assignee.username if ticket.assignee else None,
-                "department": ticket.department.code if ticket.department else None,
-            }
-        ),
-        "reply_form": ReplyForm(),
-        "resolve_form": ResolveForm(),
-        "status_form": StatusForm(),
-        "extension_form": ExtensionForm(),
-        "escalation_form": EscalationForm(),
-        "extension_decision_form": DecisionForm(prefix="ext"),
-        "escalation_decision_form": EscalationDecisionForm(prefix="esc"),
+    initial: dict[str, dict[str, Any]] = {
+        "classify_form": {
+            "impact": ticket.impact,
+            "urgency": ticket.urgency,
+            "category": ticket.category,
+            "type": ticket.type,
+        },
+        "assign_form": {
+            "assignee": ticket.assignee.username if ticket.assignee else None,
+            "department": ticket.department.code if ticket.department else None,
+        },
     }
-    defaults.update(forms)
+    # Several forms share field names (reason, note); unique ids keep every
+    # label tied to its own input.
+    defaults: dict[str, forms.Form] = {
+        name: form_class(initial=initial.get(name), prefix=prefix, auto_id=f"{name}_%s")
+        for name, (form_class, prefix) in PAGE_FORMS.items()
+    }
+    defaults.update(overrides)
     context = {
         "ticket": ticket,
         "conversation": ticket_messages(ticket=ticket, user=request.user),
@@ -214,7 +223,9 @@ def _action(
     @permission_required(CHANGE)
     def view(request: HttpRequest, number: str) -> HttpResponse:
         ticket = ticket_get(user=request.user, number=number)
-        form = form_class(request.POST, request.FILES or None, prefix=prefix)
+        form = form_class(
+            request.POST, request.FILES or None, prefix=prefix, auto_id=f"{form_name}_%s"
+        )
         if form.is_valid():
             try:
                 done = perform(request, ticket, form.cleaned_data)
@@ -335,7 +346,7 @@ def customer_history(request: HttpRequest) -> HttpResponse:
     )
 
 
-def attachment_download(request: HttpRequest, public_id: str) -> HttpResponse:
+def attachment_download(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """An attachment, for whoever may see its message (customers: only public
     messages of their own company's tickets)."""
     if not request.user.is_authenticated:

@@ -41,7 +41,7 @@ ACTIONS = st.sampled_from(
 )
 
 
-def apply(action: str, ticket: Ticket, personas, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def apply(action: str, ticket: Ticket, personas, now: datetime) -> None:
     ticket.refresh_from_db()
     try:
         with transaction.atomic():
@@ -100,7 +100,7 @@ def apply(action: str, ticket: Ticket, personas, now: datetime) -> None:  # type
     ),
     start=st.integers(min_value=0, max_value=7 * 24 * 60),
 )
-def test_stored_sla_equals_the_engine_after_any_history(django_db_blocker, steps, start) -> None:  # type: ignore[no-untyped-def]
+def test_stored_sla_equals_the_engine_after_any_history(django_db_blocker, steps, start) -> None:
     with django_db_blocker.unblock(), transaction.atomic():
         personas = make_personas()
         now = WED_10 + timedelta(minutes=start)

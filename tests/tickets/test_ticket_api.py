@@ -48,7 +48,7 @@ BODY = {
 }
 
 
-def as_user(user) -> APIClient:  # type: ignore[no-untyped-def]
+def as_user(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client

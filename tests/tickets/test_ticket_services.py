@@ -178,7 +178,7 @@ def test_resolution_tells_the_customer(personas: Personas) -> None:
     )
     send_notifications()
     assert [m.to for m in mail.outbox] == [[personas.other_customer_user.email]]
-    assert ticket.number in mail.outbox[0].subject
+    assert str(ticket.number) in str(mail.outbox[0].subject)
     assert "Restarted the mail queue." in str(mail.outbox[0].body)
 
 
@@ -254,7 +254,7 @@ def test_an_extension_is_approved_once_by_the_it_manager(personas: Personas) -> 
         )
     send_notifications()
     assert any(
-        m.to == [personas.other_customer_user.email] and "appointment" in m.subject
+        m.to == [personas.other_customer_user.email] and "appointment" in str(m.subject)
         for m in mail.outbox
     )
 

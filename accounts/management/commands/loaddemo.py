@@ -14,8 +14,20 @@ from django.utils import timezone
 
 from accounts.models import Absence, Customer, Grade, OnCallShift, User
 from accounts.roles import Role, roles_sync
-from tickets.models import SlaContract, Task
-from tickets.services import task_close, task_create
+from tickets.models import CauseCode, SlaContract, Task, Ticket
+from tickets.seed import seed_reference_data
+from tickets.services import (
+    escalation_request,
+    extension_request,
+    sla_sweep,
+    task_close,
+    task_create,
+    ticket_assign,
+    ticket_classify,
+    ticket_create,
+    ticket_message_add,
+    ticket_transition,
+)
 
 SLA_CONTRACTS = [
     ("standard", "Standard", "Business hours Mon-Fri 08:30-17:30."),
@@ -83,6 +95,7 @@ class Command(BaseCommand):
         now = timezone.now()
         password = settings.DEMO_PASSWORD
         roles_sync()
+        seed_reference_data()
         contracts = {
             code: SlaContract.objects.update_or_create(
                 code=code, defaults={"name": name, "description": text}
@@ -121,6 +134,7 @@ class Command(BaseCommand):
             )
         self._people_plans(staff, now)
         self._tasks(staff, now)
+        self._tickets(staff, now)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _user(self, username: str, password: str, **fields: Any) -> User:
@@ -199,3 +213,123 @@ class Command(BaseCommand):
             due_date=today - timedelta(days=2),
             now=now - timedelta(days=5),
         )
+
+    def _tickets(self, staff: dict[str, User], now: datetime) -> None:
+        """A desk in use: new, waiting, escalating, extended, breached, resolved."""
+        if Ticket.objects.filter(subject__startswith="Webshop").exists():
+            return
+        customer = {c.number: c for c in Customer.objects.all()}
+        portal_user = User.objects.get(username="customer1")
+        ago = lambda **kw: now - timedelta(**kw)  # noqa: E731
+
+        ticket_create(
+            customer=customer["1000"],
+            subject="Webshop returns 502 Bad Gateway",
+            message="Since a few minutes our webshop shows 502 errors. Orders are stuck.",
+            type="incident",
+            channel="portal",
+            impact="high",
+            urgency="high",
+            requested_priority=1,
+            actor=portal_user,
+            now=ago(minutes=20),
+        )
+        mail = ticket_create(
+            customer=customer["2000"],
+            subject="Mail to customers bounces",
+            message="Customers say our order confirmations bounce since yesterday.",
+            type="incident",
+            channel="phone",
+            category="software",
+            impact="medium",
+            urgency="high",
+            actor=staff["jr"],
+            now=ago(hours=3),
+        )
+        ticket_assign(ticket=mail, assignee=staff["jr"], actor=staff["head"], now=ago(hours=3))
+        ticket_message_add(
+            ticket=mail,
+            body="We are checking the SPF record and the mail queue.",
+            public=True,
+            actor=staff["jr"],
+            now=ago(hours=2, minutes=40),
+        )
+        escalation_request(
+            ticket=mail,
+            reason="SPF looks right and the queue is empty; tried with Sanne.",
+            tried_together=True,
+            supplier="",
+            actor=staff["jr"],
+            now=ago(hours=1),
+        )
+        vpn = ticket_create(
+            customer=customer["1010"],
+            subject="VPN for the new office",
+            message="Please set up a site-to-site VPN to our new office in Goes.",
+            type="service_request",
+            channel="email",
+            category="network",
+            impact="low",
+            urgency="medium",
+            actor=staff["sr"],
+            now=ago(days=2),
+        )
+        ticket_assign(ticket=vpn, assignee=staff["sr"], actor=staff["sr"], now=ago(days=2))
+        ticket_message_add(
+            ticket=vpn,
+            body="Which public IP address does the new office have?",
+            public=True,
+            actor=staff["sr"],
+            now=ago(days=2) + timedelta(minutes=30),
+        )
+        ticket_transition(
+            ticket=vpn,
+            to="waiting_on_customer",
+            actor=staff["sr"],
+            now=ago(days=2) + timedelta(minutes=31),
+        )
+        disk = ticket_create(
+            customer=customer["2020"],
+            subject="Disk almost full on web01",
+            message="Monitoring: /var at 93%.",
+            type="incident",
+            channel="monitoring",
+            category="hardware",
+            impact="medium",
+            urgency="medium",
+            actor=staff["jr"],
+            now=ago(days=6),
+        )
+        ticket_classify(
+            ticket=disk, impact="medium", urgency="medium", actor=staff["jr"], now=ago(days=6)
+        )
+        extension_request(
+            ticket=disk,
+            reason="A larger disk is ordered; delivery next week.",
+            appointment=now + timedelta(days=5),
+            actor=staff["jr"],
+            now=ago(hours=2),
+        )
+        cert = ticket_create(
+            customer=customer["3030"],
+            subject="Certificate warning on the booking site",
+            message="Visitors see a certificate warning.",
+            type="incident",
+            channel="portal",
+            category="security",
+            impact="high",
+            urgency="medium",
+            actor=staff["jr"],
+            now=ago(days=4),
+        )
+        ticket_assign(ticket=cert, assignee=staff["jr"], actor=staff["jr"], now=ago(days=4))
+        ticket_transition(
+            ticket=cert,
+            to="resolved",
+            resolution="solved",
+            cause_code=CauseCode.objects.get(code="configuration"),
+            note="The renewed certificate was installed without its intermediate; fixed.",
+            actor=staff["jr"],
+            now=ago(days=1),
+        )
+        sla_sweep(now=now)
