@@ -38,7 +38,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def new_page(browser) -> Iterator[Callable[[], Any]]:  # type: ignore[no-untyped-def]
+def new_page(browser) -> Iterator[Callable[[], Any]]:
     """new_page() → a page in a fresh browser context (a separate person);
     every context is closed before the live server stops."""
     contexts = []
