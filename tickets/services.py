@@ -925,3 +925,12 @@ def _pending_sweep(ticket: Ticket, state: sla.SlaState, name: str, now: datetime
         return False
     due = getattr(state, name.replace("_breached", "_due_at"))
     return due is not None and now - due < timedelta(minutes=2)
+
+
+def contract_tickets_recompute(*, contract_id: int, now: datetime) -> int:
+    """Recompute the open tickets of a contract whose targets or calendar changed."""
+    changed = 0
+    tickets = Ticket.objects.filter(sla_contract_id=contract_id).exclude(status=TicketStatus.CLOSED)
+    for ticket in tickets.iterator(chunk_size=500):
+        changed += bool(sla_recompute(ticket=ticket, now=now))
+    return changed

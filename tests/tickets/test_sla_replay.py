@@ -135,3 +135,16 @@ def test_sla_recompute_reports_and_repairs_drift(db: None) -> None:
     out = StringIO()
     call_command("sla_recompute", stdout=out)
     assert "0 differed" in out.getvalue()
+
+
+def test_editing_a_contract_recomputes_its_open_tickets(db: None) -> None:
+    from tickets.tasks import recompute_contract
+
+    personas = make_personas()
+    ticket = new_ticket(personas, now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    target = SlaTarget.objects.get(contract__code="standard", priority=2)
+    target.resolution_minutes = 8 * 60
+    target.save()
+    assert recompute_contract(target.contract_id) == 1
+    ticket.refresh_from_db()
+    assert ticket.resolution_due_at == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
