@@ -34,15 +34,13 @@ from tickets.serializers import (
 )
 from tickets.services import (
     TransitionError,
-    task_close,
-    task_create,
-    task_reopen,
     ticket_assign,
     ticket_classify,
     ticket_create,
     ticket_message_add,
     ticket_transition,
 )
+from tickets.task_services import task_close, task_create, task_reopen
 
 
 class TaskFilter(django_filters.FilterSet):

@@ -313,12 +313,18 @@ _ACTIVE = Q(status__in=["new", "open", "escalated"])
 
 class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=12, unique=True, null=True, editable=False)
+    # Empty only for mail from an unknown sender, until triage sets it.
     customer = models.ForeignKey(
         "accounts.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="tickets",
+        null=True,
+        blank=True,
     )
+    needs_triage = models.BooleanField(_("needs triage"), default=False)
+    # Where to answer a ticket that came by mail, when no portal user asked.
+    reply_to = models.EmailField(_("reply to"), blank=True)
     subject = models.CharField(_("subject"), max_length=200)
     type = models.CharField(_("type"), max_length=20, choices=TicketType.choices)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
@@ -441,6 +447,13 @@ class Ticket(models.Model):
             ),
             # a customer's history, newest first.
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            # API list default order (newest first) and its breached filter.
+            models.Index(fields=["-created_at"], name="ticket_created_idx"),
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(response_breached=True) | Q(resolution_breached=True),
+                name="ticket_breached_idx",
+            ),
             # API list filters by status / assignee, newest first.
             models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
@@ -587,3 +600,172 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.status}"
+
+
+class InboundMailStatus(models.TextChoices):
+    CREATED = "created", _("ticket created")
+    THREADED = "threaded", _("added to a ticket")
+    IGNORED = "ignored", _("ignored (auto-reply or bounce)")
+    QUARANTINED = "quarantined", _("quarantined")
+
+
+class InboundMail(models.Model):
+    """Every mail read by ingest_mail, once: the Message-ID is unique, so a
+    mailbox read twice creates nothing new."""
+
+    message_id = models.CharField(max_length=255, unique=True)
+    received_at = models.DateTimeField()
+    sender = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=12, choices=InboundMailStatus.choices)
+    reason = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The raw message is kept for quarantined mail, so nothing is lost.
+    raw = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbound mail")
+        verbose_name_plural = _("inbound mails")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.status}"
+
+
+class CallCard(models.Model):
+    """A phone call noted by the desk ("belkaart"); it can become a ticket."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    phone = models.CharField(_("phone"), max_length=40)
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    caller = models.CharField(_("caller"), max_length=200, blank=True)
+    summary = models.TextField(_("summary"))
+    received_at = models.DateTimeField(_("received at"))
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    taken_by_label = models.CharField(max_length=150, blank=True)
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="call_card"
+    )
+
+    class Meta:
+        verbose_name = _("call card")
+        verbose_name_plural = _("call cards")
+        ordering = ["-received_at"]
+        indexes = [
+            # the call-card page: cards not yet turned into tickets, newest first.
+            models.Index(
+                fields=["-received_at"], condition=Q(ticket__isnull=True), name="callcard_open_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class Article(models.Model):
+    """A knowledge-base article: symptom, cause, solution or workaround."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    symptom = models.TextField(_("symptom"))
+    cause = models.TextField(_("cause"), blank=True)
+    solution = models.TextField(_("solution or workaround"))
+    is_workaround = models.BooleanField(_("workaround, not a solution"), default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    tickets: models.ManyToManyField[Ticket, ArticleLink] = models.ManyToManyField(
+        Ticket, through="ArticleLink", related_name="articles"
+    )
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("knowledge base")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ArticleLink(models.Model):
+    """An article used on a ticket; the number of links is the article's use count."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="links")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="article_links")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "ticket"], name="articlelink_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} - {self.ticket_id}"
+
+
+class ProblemStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    KNOWN_ERROR = "known_error", _("known error")
+    RESOLVED = "resolved", _("resolved")
+    CLOSED = "closed", _("closed")
+
+
+# The only allowed changes of a problem's status; enforced in services.problem_transition.
+PROBLEM_TRANSITIONS: dict[str, set[str]] = {
+    ProblemStatus.OPEN: {ProblemStatus.KNOWN_ERROR, ProblemStatus.RESOLVED},
+    ProblemStatus.KNOWN_ERROR: {ProblemStatus.RESOLVED},
+    ProblemStatus.RESOLVED: {ProblemStatus.CLOSED, ProblemStatus.OPEN},
+    ProblemStatus.CLOSED: set(),
+}
+
+
+class Problem(models.Model):
+    """Recurring incidents without a fix, grouped; a known error carries its workaround."""
+
+    number = models.CharField(_("number"), max_length=12, unique=True, null=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ProblemStatus.choices, default=ProblemStatus.OPEN
+    )
+    root_cause = models.TextField(_("root cause"), blank=True)
+    workaround = models.TextField(_("workaround"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    incidents = models.ManyToManyField(Ticket, blank=True, related_name="problems")
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="known_error") | ~Q(workaround=""),
+                name="problem_known_error_workaround",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return self.number or ""

@@ -68,7 +68,7 @@ def _ticket_context(ticket: Ticket, event: Event) -> dict[str, str]:
     return {
         "number": ticket.number or "",
         "subject": ticket.subject,
-        "customer": str(ticket.customer),
+        "customer": str(ticket.customer or ticket.reply_to),
         "priority": str(ticket.priority),
         "actor": event.actor_label,
         "reason": event.reason,
@@ -93,13 +93,13 @@ def _to_people(users: Iterable[Any], template: str, context: dict[str, str]) -> 
 
 
 def _to_customer(ticket: Ticket, template: str, context: dict[str, str]) -> list[Mail]:
-    """The requester when known, else the customer's contact address."""
+    """The requester when known, else the address the ticket came from by
+    mail, else the customer's contact address."""
     if ticket.requester and ticket.requester.email:
         return _to_people([ticket.requester], template, context)
-    if ticket.customer.email:
-        return [
-            Mail(recipient=ticket.customer.email, template=template, context=context, language="nl")
-        ]
+    address = ticket.reply_to or (ticket.customer.email if ticket.customer else "")
+    if address:
+        return [Mail(recipient=address, template=template, context=context, language="nl")]
     return []
 
 

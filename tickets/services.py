@@ -4,25 +4,19 @@ call these functions; none of the rules live anywhere else."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Grade, User
-from events.services import actor_label, event_record, history_of
-from tickets import sla
+from events.services import actor_label, event_record
 from tickets.models import (
     ACTIVE_STATUSES,
-    TASK_TRANSITIONS,
     TICKET_TRANSITIONS,
     Attachment,
     Category,
@@ -37,117 +31,12 @@ from tickets.models import (
     PriorityMatrix,
     Resolution,
     SlaContract,
-    SlaTarget,
-    Task,
-    TaskStatus,
     Ticket,
     TicketStatus,
     TicketType,
 )
-from tickets.sla_history import HistoryEvent, facts_from_history
-
-
-@transaction.atomic
-def task_create(
-    *,
-    title: str,
-    assignee: User,
-    actor: Any,
-    now: datetime,
-    description: str = "",
-    due_date: date | None = None,
-    parent: Task | None = None,
-    link: models.Model | None = None,
-) -> Task:
-    if not title.strip():
-        raise ValidationError({"title": _("A task needs a title.")})
-    if not assignee.is_staff or not assignee.is_active:
-        raise ValidationError({"assignee": _("Tasks go to active staff members only.")})
-    if parent is not None:
-        # Lock the parent: a close of the parent racing this create must not
-        # leave an open subtask under a closed task.
-        parent = Task.objects.select_for_update().get(pk=parent.pk)
-    if parent is not None and parent.status != TaskStatus.OPEN:
-        raise ValidationError({"parent": _("A subtask can only be added to an open task.")})
-    task = Task.objects.create(
-        title=title.strip(),
-        description=description,
-        assignee=assignee,
-        creator=actor if isinstance(actor, User) else None,
-        due_date=due_date,
-        parent=parent,
-        link_type=ContentType.objects.get_for_model(link) if link is not None else None,
-        link_id=link.pk if link is not None else None,
-        created_at=now,
-        updated_at=now,
-    )
-    event_record(
-        obj=task,
-        kind="task.created",
-        actor=actor,
-        now=now,
-        to_state=TaskStatus.OPEN,
-        data={"assignee": assignee.username},
-    )
-    return task
-
-
-def task_may_change(*, task: Task, user: Any) -> bool:
-    """The assignee and the creator may close or reopen a task; so may anyone
-    whose role grants changing every task (heads, managers), and an integration
-    client whose token has the tasks:write scope."""
-    return bool(
-        getattr(user, "is_integration", False)
-        or getattr(user, "pk", None) in (task.assignee_id, task.creator_id)
-        or (getattr(user, "is_staff", False) and user.has_perm("tickets.change_task"))
-    )
-
-
-@transaction.atomic
-def task_transition(*, task: Task, to: str, actor: Any, now: datetime, remark: str = "") -> Task:
-    """The one place a task changes status. Locks the row so two closes in
-    parallel give one event and one notification."""
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    if not task_may_change(task=task, user=actor):
-        raise PermissionDenied(_("Only the assignee or the creator can change this task."))
-    if to not in TASK_TRANSITIONS.get(task.status, set()):
-        raise ValidationError(
-            {
-                "status": _("A %(from)s task cannot become %(to)s.")
-                % {"from": TaskStatus(task.status).label, "to": TaskStatus(to).label}
-            }
-        )
-    if to == TaskStatus.CLOSED and task.subtasks.filter(status=TaskStatus.OPEN).exists():
-        raise ValidationError({"status": _("Close the open subtasks first.")})
-    from_state = task.status
-    task.status = to
-    task.updated_at = now
-    if to == TaskStatus.CLOSED:
-        task.closed_at = now
-        task.closing_remark = remark
-    else:
-        task.closed_at = None
-        task.closing_remark = ""
-    task.save(update_fields=["status", "closed_at", "closing_remark", "updated_at"])
-    event_record(
-        obj=task,
-        kind=f"task.{'closed' if to == TaskStatus.CLOSED else 'reopened'}",
-        actor=actor,
-        now=now,
-        from_state=from_state,
-        to_state=to,
-        reason=remark,
-    )
-    return task
-
-
-def task_close(*, task: Task, actor: Any, now: datetime, remark: str = "") -> Task:
-    return task_transition(task=task, to=TaskStatus.CLOSED, actor=actor, now=now, remark=remark)
-
-
-def task_reopen(*, task: Task, actor: Any, now: datetime) -> Task:
-    return task_transition(task=task, to=TaskStatus.OPEN, actor=actor, now=now)
-
+from tickets.sla_services import ticket_sla_refresh
+from tickets.task_services import task_create
 
 # --- Tickets ------------------------------------------------------------------
 
@@ -158,79 +47,6 @@ def priority_for(*, impact: str, urgency: str) -> int:
     if cell is None:
         raise ValidationError({"impact": _("No priority is defined for this impact and urgency.")})
     return cell.priority
-
-
-@lru_cache(maxsize=64)
-def _calendar(
-    always_open: bool, opens_at: time, closes_at: time, weekdays: tuple[int, ...], holidays: bool
-) -> sla.Calendar:
-    if always_open:
-        return sla.TWENTY_FOUR_SEVEN
-    calendar = sla.business_hours(opens_at, closes_at, weekdays)
-    return calendar if holidays else replace(calendar, holidays=frozenset())
-
-
-def sla_targets_for(ticket: Ticket) -> sla.SlaTargets:
-    """The targets in force: the ticket's contract at its current priority."""
-    target = (
-        SlaTarget.objects.select_related("calendar")
-        .filter(contract_id=ticket.sla_contract_id, priority=ticket.priority)
-        .first()
-    )
-    if target is None:
-        return sla.SlaTargets(response=None, resolution=None, calendar=sla.TWENTY_FOUR_SEVEN)
-    cal = target.calendar
-    return sla.SlaTargets(
-        response=_minutes(target.response_minutes),
-        resolution=_minutes(target.resolution_minutes),
-        calendar=_calendar(
-            cal.always_open, cal.opens_at, cal.closes_at, tuple(cal.weekdays), cal.dutch_holidays
-        ),
-    )
-
-
-def _minutes(value: int | None) -> timedelta | None:
-    return None if value is None else timedelta(minutes=value)
-
-
-def ticket_history(ticket: Ticket) -> list[HistoryEvent]:
-    return [
-        HistoryEvent(
-            at=e.created_at, kind=e.kind, from_state=e.from_state, to_state=e.to_state, data=e.data
-        )
-        for e in history_of(ticket).filter(
-            kind__in=["ticket.transition", "ticket.message", "ticket.extension_approved"]
-        )
-    ]
-
-
-def ticket_sla_state(ticket: Ticket, *, now: datetime) -> sla.SlaState:
-    facts = facts_from_history(
-        created_at=ticket.created_at, targets=sla_targets_for(ticket), events=ticket_history(ticket)
-    )
-    return sla.compute_sla(facts, now=now, warning_fraction=settings.SLA_WARNING_FRACTION)
-
-
-SLA_FIELDS = [
-    "response_due_at",
-    "resolution_due_at",
-    "response_warn_at",
-    "resolution_warn_at",
-    "response_breached",
-    "resolution_breached",
-]
-
-
-def ticket_sla_refresh(*, ticket: Ticket, now: datetime) -> Ticket:
-    """Store what the engine computes from the event log: the due times are a
-    cache for the sweeper's indexes, never maintained by hand."""
-    state = ticket_sla_state(ticket, now=now)
-    for name in SLA_FIELDS:
-        setattr(ticket, name, getattr(state, name))
-    Ticket.objects.filter(pk=ticket.pk).update(
-        **{name: getattr(state, name) for name in SLA_FIELDS}
-    )
-    return ticket
 
 
 def _is_customer(actor: Any) -> bool:
@@ -803,76 +619,6 @@ def escalation_decide(
     return escalation
 
 
-# --- Sweepers -------------------------------------------------------------------
-
-_ACTIVE_Q = Q(status__in=ACTIVE_STATUSES)
-# (target, kind, moment field, claim marker, breach flag, extra condition);
-# each filter matches a partial index in Ticket.Meta exactly.
-SWEEPS = [
-    (
-        "response",
-        "ticket.sla_breached",
-        "response_due_at",
-        "response_breach_recorded_at",
-        "response_breached",
-        Q(first_response_at__isnull=True),
-    ),
-    (
-        "resolution",
-        "ticket.sla_breached",
-        "resolution_due_at",
-        "resolution_breach_recorded_at",
-        "resolution_breached",
-        Q(),
-    ),
-    (
-        "response",
-        "ticket.sla_warning",
-        "response_warn_at",
-        "response_warned_at",
-        None,
-        Q(first_response_at__isnull=True),
-    ),
-    ("resolution", "ticket.sla_warning", "resolution_warn_at", "resolution_warned_at", None, Q()),
-]
-
-
-def sla_sweep(*, now: datetime, batch: int = 500) -> dict[str, int]:
-    """Announce warnings and breaches that have come due, each exactly once.
-    A ticket is claimed by a conditional UPDATE of its marker: a second worker
-    (or a second run) updates nothing and moves on."""
-    counts: dict[str, int] = {}
-    for target, kind, moment, marker, flag, extra in SWEEPS:
-        due = (
-            Ticket.objects.filter(
-                _ACTIVE_Q, extra, **{f"{moment}__lt": now, f"{marker}__isnull": True}
-            )
-            .order_by(moment)
-            .values_list("id", moment)[:batch]
-        )
-        done = 0
-        for ticket_id, at in due:
-            with transaction.atomic():
-                changes: dict[str, Any] = {marker: now}
-                if flag:
-                    changes[flag] = True
-                if not Ticket.objects.filter(pk=ticket_id, **{f"{marker}__isnull": True}).update(
-                    **changes
-                ):
-                    continue
-                ticket = Ticket.objects.get(pk=ticket_id)
-                event_record(
-                    obj=ticket,
-                    kind=kind,
-                    actor=None,
-                    now=now,
-                    data={"target": target, "at": at.isoformat()},
-                )
-                done += 1
-        counts[f"{target}_{kind.rsplit('_', 1)[-1]}"] = done
-    return counts
-
-
 def resolved_tickets_close(*, now: datetime, batch: int = 500) -> int:
     """Close tickets resolved more than TICKET_AUTO_CLOSE_DAYS ago without an
     answer from the customer."""
@@ -901,36 +647,22 @@ def resolved_tickets_close(*, now: datetime, batch: int = 500) -> int:
     return closed
 
 
-def sla_recompute(
-    *, ticket: Ticket, now: datetime, store: bool = True
-) -> dict[str, tuple[Any, Any]]:
-    """Compare the stored SLA state with what the engine computes now; store
-    the computed state. A breach the sweeper has not reached yet (due within
-    the last sweep interval) is not a difference."""
-    state = ticket_sla_state(ticket, now=now)
-    differences: dict[str, tuple[Any, Any]] = {}
-    for name in SLA_FIELDS:
-        stored, computed = getattr(ticket, name), getattr(state, name)
-        if stored == computed or _pending_sweep(ticket, state, name, now):
-            continue
-        differences[name] = (stored, computed)
-    if store and differences:
-        with transaction.atomic():
-            ticket_sla_refresh(ticket=_lock(ticket), now=now)
-    return differences
+@transaction.atomic
+def ticket_confirm_resolution(*, ticket: Ticket, actor: Any, now: datetime) -> Ticket:
+    """The customer confirms the resolution: the ticket closes."""
+    ticket = _lock(ticket)
+    if ticket.status != TicketStatus.RESOLVED:
+        raise ValidationError({"ticket": _("Only a resolved ticket can be confirmed.")})
+    return _transition(
+        ticket=ticket, to=TicketStatus.CLOSED, actor=actor, now=now, reason="resolution confirmed"
+    )
 
 
-def _pending_sweep(ticket: Ticket, state: sla.SlaState, name: str, now: datetime) -> bool:
-    if not name.endswith("_breached") or getattr(ticket, name):
-        return False
-    due = getattr(state, name.replace("_breached", "_due_at"))
-    return due is not None and now - due < timedelta(minutes=2)
-
-
-def contract_tickets_recompute(*, contract_id: int, now: datetime) -> int:
-    """Recompute the open tickets of a contract whose targets or calendar changed."""
-    changed = 0
-    tickets = Ticket.objects.filter(sla_contract_id=contract_id).exclude(status=TicketStatus.CLOSED)
-    for ticket in tickets.iterator(chunk_size=500):
-        changed += bool(sla_recompute(ticket=ticket, now=now))
-    return changed
+def ticket_reopen(*, ticket: Ticket, reason: str, actor: Any, now: datetime) -> Message:
+    """The customer says the problem is not solved: their reason becomes a
+    message and the ticket opens again (within the confirmation period)."""
+    if ticket.status != TicketStatus.RESOLVED:
+        raise ValidationError({"ticket": _("Only a resolved ticket can be reopened.")})
+    if not reason.strip():
+        raise ValidationError({"body": _("Say what is still wrong.")})
+    return ticket_message_add(ticket=ticket, body=reason, public=True, actor=actor, now=now)

@@ -3,7 +3,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from tickets.services import contract_tickets_recompute, resolved_tickets_close, sla_sweep
+from tickets.services import resolved_tickets_close
+from tickets.sla_services import contract_tickets_recompute, sla_sweep
 
 
 @shared_task(name="tickets.sweep_sla")

@@ -14,7 +14,7 @@ from servicedesk.lib.forms import add_service_errors
 from tickets.forms import TaskCloseForm, TaskForm
 from tickets.models import TaskStatus
 from tickets.selectors import task_box, task_get
-from tickets.services import task_close, task_create, task_may_change, task_reopen
+from tickets.task_services import task_close, task_create, task_may_change, task_reopen
 
 
 @staff_required

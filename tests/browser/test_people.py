@@ -12,7 +12,7 @@ from django.core import mail
 from events.tasks import send_notifications
 from tests.base import make_personas
 from tickets.models import Task, TaskStatus
-from tickets.services import task_create
+from tickets.task_services import task_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery"

@@ -13,7 +13,7 @@ from events.models import Event, Notification, NotificationStatus
 from events.services import notifications_fan_out, notifications_send_pending
 from events.tasks import send_notifications
 from tests.base import Personas
-from tickets.services import task_close, task_create
+from tickets.task_services import task_close, task_create
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -140,7 +140,7 @@ def test_a_task_round_trips_through_a_real_worker_on_redis(worker) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_sends_the_outbox_once(worker) -> None:
     from tests.base import make_personas
-    from tickets.services import task_close, task_create
+    from tickets.task_services import task_close, task_create
 
     client, queue, tmp_path, _env = worker
     personas = make_personas()

@@ -15,15 +15,13 @@ from tests.base import make_personas
 from tests.tickets.test_ticket_services import WED_10, new_ticket
 from tickets.models import CauseCode, SlaTarget, Ticket
 from tickets.services import (
-    SLA_FIELDS,
     extension_decide,
     extension_request,
-    sla_sweep,
     ticket_classify,
     ticket_message_add,
-    ticket_sla_state,
     ticket_transition,
 )
+from tickets.sla_services import SLA_FIELDS, sla_sweep, ticket_sla_state
 
 ACTIONS = st.sampled_from(
     [

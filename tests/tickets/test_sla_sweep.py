@@ -13,7 +13,8 @@ from events.tasks import send_notifications
 from tests.base import Personas, make_personas
 from tests.tickets.test_ticket_services import WED_10, new_ticket
 from tickets.models import Ticket
-from tickets.services import sla_sweep, ticket_assign, ticket_message_add
+from tickets.services import ticket_assign, ticket_message_add
+from tickets.sla_services import sla_sweep
 from tickets.tasks import sweep_sla
 
 HOUR = timedelta(hours=1)

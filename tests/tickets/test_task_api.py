@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import IdempotencyRecord
 from tests.base import Personas, make_personas
 from tickets.models import Task
-from tickets.services import task_create
+from tickets.task_services import task_create
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.base import Personas
 from tickets.models import Task, TaskStatus
-from tickets.services import task_create
+from tickets.task_services import task_create
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from events.models import Event
 from events.services import notifications_fan_out, notifications_send_pending
 from tests.base import Personas
 from tickets.models import TASK_TRANSITIONS, TaskStatus
-from tickets.services import task_close, task_create, task_reopen, task_transition
+from tickets.task_services import task_close, task_create, task_reopen, task_transition
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

@@ -169,7 +169,7 @@ def test_filters_and_ordering(personas: Personas) -> None:
     p1 = new_ticket(personas, impact="high", urgency="high")
     p3 = new_ticket(personas, impact="low", urgency="low")
     old = new_ticket(personas, now=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
-    from tickets.services import sla_sweep
+    from tickets.sla_services import sla_sweep
 
     sla_sweep(now=WED_10)
     client = as_user(personas.jr)

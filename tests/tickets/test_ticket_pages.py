@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from tests.base import Personas
 from tests.tickets.test_ticket_services import WED_10, new_ticket
 from tickets.models import Ticket, TicketStatus
-from tickets.services import sla_sweep, ticket_classify, ticket_message_add
+from tickets.services import ticket_classify, ticket_message_add
+from tickets.sla_services import sla_sweep
 
 
 def logged_in(user) -> Client:

@@ -394,3 +394,38 @@ def test_attachments_are_limited_in_size_and_type(personas: Personas) -> None:
                 attachments=[upload],
             )
     assert ticket.messages.count() == 2  # the refused messages were not kept
+
+
+def test_the_customer_confirms_or_reopens_a_resolution(personas: Personas) -> None:
+    from tickets.services import ticket_confirm_resolution, ticket_reopen
+
+    ticket = new_ticket(personas, actor=personas.other_customer_user, channel="portal")
+    with pytest.raises(ValidationError):
+        ticket_confirm_resolution(ticket=ticket, actor=personas.other_customer_user, now=WED_10)
+    ticket_transition(
+        ticket=ticket,
+        to="resolved",
+        resolution="solved",
+        cause_code=cause(),
+        actor=personas.jr,
+        now=WED_10,
+    )
+    with pytest.raises(ValidationError):
+        ticket_reopen(ticket=ticket, reason=" ", actor=personas.other_customer_user, now=WED_10)
+    ticket_reopen(
+        ticket=ticket, reason="Still slow", actor=personas.other_customer_user, now=WED_10 + HOUR
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN
+    ticket_transition(
+        ticket=ticket,
+        to="resolved",
+        resolution="solved",
+        cause_code=cause(),
+        actor=personas.jr,
+        now=WED_10 + 2 * HOUR,
+    )
+    ticket = ticket_confirm_resolution(
+        ticket=ticket, actor=personas.other_customer_user, now=WED_10 + 3 * HOUR
+    )
+    assert ticket.status == TicketStatus.CLOSED

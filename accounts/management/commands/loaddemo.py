@@ -19,15 +19,14 @@ from tickets.seed import seed_reference_data
 from tickets.services import (
     escalation_request,
     extension_request,
-    sla_sweep,
-    task_close,
-    task_create,
     ticket_assign,
     ticket_classify,
     ticket_create,
     ticket_message_add,
     ticket_transition,
 )
+from tickets.sla_services import sla_sweep
+from tickets.task_services import task_close, task_create
 
 SLA_CONTRACTS = [
     ("standard", "Standard", "Business hours Mon-Fri 08:30-17:30."),

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from tickets.models import Ticket, TicketStatus
-from tickets.services import sla_recompute
+from tickets.sla_services import sla_recompute
 
 
 class Command(BaseCommand):
