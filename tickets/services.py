@@ -658,9 +658,11 @@ def ticket_confirm_resolution(*, ticket: Ticket, actor: Any, now: datetime) -> T
     )
 
 
+@transaction.atomic
 def ticket_reopen(*, ticket: Ticket, reason: str, actor: Any, now: datetime) -> Message:
     """The customer says the problem is not solved: their reason becomes a
     message and the ticket opens again (within the confirmation period)."""
+    ticket = _lock(ticket)
     if ticket.status != TicketStatus.RESOLVED:
         raise ValidationError({"ticket": _("Only a resolved ticket can be reopened.")})
     if not reason.strip():
