@@ -60,7 +60,7 @@ def _lock(ticket: Ticket) -> Ticket:
 @transaction.atomic
 def ticket_create(
     *,
-    customer: Customer,
+    customer: Customer | None,
     subject: str,
     message: str,
     type: str,
@@ -72,10 +72,14 @@ def ticket_create(
     actor: Any,
     now: datetime,
     attachments: Sequence[UploadedFile] = (),
+    reply_to: str = "",
+    author_label: str = "",
 ) -> Ticket:
-    if not customer.active:
+    """A new ticket. Without a customer (mail from an unknown sender) it is
+    flagged for triage and has no SLA until triage sets the customer."""
+    if customer is not None and not customer.active:
         raise ValidationError({"customer": _("This customer is not active.")})
-    if _is_customer(actor) and actor.customer_id != customer.pk:
+    if _is_customer(actor) and (customer is None or actor.customer_id != customer.pk):
         raise ValidationError({"customer": _("You can only file tickets for your own company.")})
     if not subject.strip():
         raise ValidationError({"subject": _("A ticket needs a subject.")})
@@ -95,9 +99,11 @@ def ticket_create(
         priority=priority_for(impact=impact, urgency=urgency),
         requested_priority=requested_priority,
         classified=classified,
-        is_managed=customer.is_managed,
+        is_managed=bool(customer and customer.is_managed),
+        needs_triage=customer is None,
+        reply_to=reply_to,
         requester=actor if _is_customer(actor) else None,
-        sla_contract=customer.sla_contract,
+        sla_contract=customer.sla_contract if customer else None,
         created_at=now,
         updated_at=now,
     )
@@ -112,7 +118,37 @@ def ticket_create(
         data={"priority": ticket.priority, "channel": channel, "contract": _contract_code(ticket)},
     )
     _message_create(
-        ticket=ticket, body=message, public=True, actor=actor, now=now, files=attachments
+        ticket=ticket,
+        body=message,
+        public=True,
+        actor=actor,
+        now=now,
+        files=attachments,
+        author_label=author_label,
+        from_customer=customer is None or _is_customer(actor) or bool(reply_to),
+    )
+    return ticket_sla_refresh(ticket=ticket, now=now)
+
+
+@transaction.atomic
+def ticket_set_customer(*, ticket: Ticket, customer: Customer, actor: Any, now: datetime) -> Ticket:
+    """Triage of a ticket from an unknown sender: it gets its customer, and
+    with it the customer's contract and the SLA clock from its creation."""
+    ticket = _lock(ticket)
+    before = ticket.customer.number if ticket.customer else ""
+    ticket.customer, ticket.needs_triage = customer, False
+    ticket.is_managed, ticket.sla_contract = customer.is_managed, customer.sla_contract
+    ticket.updated_at = now
+    ticket.save(
+        update_fields=["customer", "needs_triage", "is_managed", "sla_contract", "updated_at"]
+    )
+    event_record(
+        obj=ticket,
+        kind="ticket.customer_set",
+        actor=actor,
+        now=now,
+        from_state=before,
+        to_state=customer.number,
     )
     return ticket_sla_refresh(ticket=ticket, now=now)
 
@@ -129,12 +165,14 @@ def _message_create(
     actor: Any,
     now: datetime,
     files: Sequence[UploadedFile],
+    author_label: str = "",
+    from_customer: bool | None = None,
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
         author=actor if isinstance(actor, User) else None,
-        author_label=actor_label(actor),
-        from_customer=_is_customer(actor),
+        author_label=(author_label or actor_label(actor))[:150],
+        from_customer=_is_customer(actor) if from_customer is None else from_customer,
         public=public,
         body=body,
         created_at=now,
@@ -183,19 +221,29 @@ def ticket_message_add(
     actor: Any,
     now: datetime,
     attachments: Sequence[UploadedFile] = (),
+    from_customer: bool | None = None,
+    author_label: str = "",
 ) -> Message:
     """A reply or an internal note. The first public staff reply meets the
     response target; a customer's answer resumes a waiting ticket and reopens
-    a resolved one."""
+    a resolved one. Mail-in passes `from_customer=True` and the sender as
+    `author_label` (it acts as the system, not as a portal user)."""
     ticket = _lock(ticket)
     if ticket.status == TicketStatus.CLOSED:
         raise ValidationError({"body": _("This ticket is closed; open a new one.")})
     if not body.strip():
         raise ValidationError({"body": _("The message is empty.")})
-    customer = _is_customer(actor)
+    customer = _is_customer(actor) if from_customer is None else from_customer
     public = True if customer else public
     message = _message_create(
-        ticket=ticket, body=body, public=public, actor=actor, now=now, files=attachments
+        ticket=ticket,
+        body=body,
+        public=public,
+        actor=actor,
+        now=now,
+        files=attachments,
+        author_label=author_label,
+        from_customer=customer,
     )
     first_response = public and not customer and ticket.first_response_at is None
     if first_response:
