@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,10 +22,59 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from accounts.models import IdempotencyRecord
 
 
-class Pagination(PageNumberPagination):
+class CursorPage(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+
+class Pagination(PageNumberPagination):
+    """Page numbers with a count by default (`?page=`); with `?cursor=` (an
+    empty one starts at the top) cursor pagination, whose deep pages cost the
+    same as the first because they seek by the sort key instead of OFFSET.
+    Cursor pagination needs a view ordering with a unique tail (e.g. id)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def _cursor(self, request: Request, view: Any) -> CursorPage | None:
+        if "cursor" not in request.query_params or not getattr(view, "cursor_ordering", None):
+            return None
+        pager = CursorPage()
+        pager.ordering = view.cursor_ordering
+        return pager
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        self.cursor_pager = self._cursor(request, view)
+        if self.cursor_pager is not None:
+            return self.cursor_pager.paginate_queryset(queryset, request, view)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        if self.cursor_pager is not None:
+            return self.cursor_pager.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["next"]["description"] = "With ?cursor=: the next page's URL."
+        return page
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        if getattr(view, "cursor_ordering", None):
+            parameters.append(
+                {
+                    "name": "cursor",
+                    "required": False,
+                    "in": "query",
+                    "description": "Cursor pagination: empty for the first page, then from `next`.",
+                    "schema": {"type": "string"},
+                }
+            )
+        return parameters
 
 
 def validation_detail(error: DjangoValidationError) -> dict[str, list[str]]:

@@ -4,9 +4,11 @@ import django_filters
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +21,7 @@ from tickets.selectors import (
     tasks_visible_to,
     ticket_get,
     ticket_messages,
+    ticket_search,
     tickets_visible_to,
 )
 from tickets.serializers import (
@@ -138,12 +141,15 @@ class TicketListView(generics.ListCreateAPIView):
     staff_perms = {"GET": "tickets.view_ticket", "POST": "tickets.add_ticket"}
     customer_methods = {"GET", "POST"}
     filterset_class = TicketFilter
-    search_fields = ["number", "subject"]
+    # ?search= runs ticket_search (full text on PostgreSQL), not DRF's filter.
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["resolution_due_at", "priority", "created_at"]
-    ordering = ["-created_at"]
+    ordering = ["-created_at", "-id"]
+    cursor_ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        return tickets_visible_to(self.request.user)
+        qs = tickets_visible_to(self.request.user)
+        return ticket_search(qs, self.request.query_params.get("search", ""))
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     @idempotent

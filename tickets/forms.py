@@ -163,6 +163,7 @@ class EscalationDecisionForm(DecisionForm):
 
 
 class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,

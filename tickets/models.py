@@ -6,6 +6,7 @@ from datetime import time
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -323,6 +324,12 @@ class Ticket(models.Model):
         blank=True,
     )
     needs_triage = models.BooleanField(_("needs triage"), default=False)
+    # An outside system's key for what the ticket is about, e.g. a monitoring
+    # check "monitoring:web01/http"; repeated alerts thread into the open ticket.
+    external_ref = models.CharField(_("external reference"), max_length=200, blank=True)
+    # Full-text search document (PostgreSQL): subject, customer and messages,
+    # kept by the services; a GIN index serves ticket_search.
+    search_vector = SearchVectorField(null=True, editable=False)
     # Where to answer a ticket that came by mail, when no portal user asked.
     reply_to = models.EmailField(_("reply to"), blank=True)
     subject = models.CharField(_("subject"), max_length=200)
@@ -447,6 +454,12 @@ class Ticket(models.Model):
             ),
             # a customer's history, newest first.
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            # monitoring_alert_receive: the open ticket of an alert key.
+            models.Index(
+                fields=["external_ref"],
+                condition=~Q(external_ref="") & ~Q(status__in=["resolved", "closed"]),
+                name="ticket_external_open_idx",
+            ),
             # API list default order (newest first) and its breached filter.
             models.Index(fields=["-created_at"], name="ticket_created_idx"),
             models.Index(

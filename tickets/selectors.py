@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
@@ -152,3 +155,33 @@ def _timeline_text(event: Event) -> str:
         if event.from_state == "resolved" and event.to_state == "open":
             return _("Reopened: the time since the resolution counts as a pause.")
     return ""
+
+
+TICKET_NUMBER = re.compile(r"^T-?\d+$", re.IGNORECASE)
+DIGITS = re.compile(r"^\d+$")
+
+
+def ticket_search(qs: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    """Tickets matching `query` in subject, messages, customer or references.
+
+    PostgreSQL: full-text search over each ticket's stored document (GIN
+    index) plus trigram matching (pg_trgm GIN indexes) for identifiers such
+    as ticket numbers and hostnames in subjects. SQLite: plain filters."""
+    query = query.strip()[:200]
+    if not query:
+        return qs
+    if TICKET_NUMBER.match(query):
+        digits = query.upper().removeprefix("T").lstrip("-")
+        return qs.filter(number__contains=digits)
+    identifier = Q(subject__icontains=query) | Q(customer__number=query)
+    if DIGITS.match(query):
+        # A customer number, or a ticket number without its "T-".
+        identifier |= Q(number__contains=query)
+    if connection.vendor == "postgresql":
+        words = SearchQuery(query, config="simple", search_type="websearch")
+        return qs.filter(Q(search_vector=words) | identifier)
+    return qs.filter(
+        identifier
+        | Q(customer__name__icontains=query)
+        | Q(pk__in=Message.objects.filter(body__icontains=query).values("ticket_id"))
+    )

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Value
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, Grade, User
@@ -127,6 +129,7 @@ def ticket_create(
         author_label=author_label,
         from_customer=customer is None or _is_customer(actor) or bool(reply_to),
     )
+    ticket_search_refresh(ticket)
     return ticket_sla_refresh(ticket=ticket, now=now)
 
 
@@ -150,7 +153,28 @@ def ticket_set_customer(*, ticket: Ticket, customer: Customer, actor: Any, now: 
         from_state=before,
         to_state=customer.number,
     )
+    ticket_search_refresh(ticket)
     return ticket_sla_refresh(ticket=ticket, now=now)
+
+
+def ticket_search_refresh(ticket: Ticket) -> None:
+    """Rebuild the ticket's full-text document (PostgreSQL only): subject,
+    number, customer, mail address and the conversation."""
+    if connection.vendor != "postgresql":
+        return
+    customer = ticket.customer
+    parts = [
+        ticket.number or "",
+        ticket.subject,
+        ticket.reply_to,
+        customer.number if customer else "",
+        customer.name if customer else "",
+        *ticket.messages.order_by("id").values_list("body", flat=True)[:500],
+    ]
+    text = " ".join(parts)[:500_000]
+    Ticket.objects.filter(pk=ticket.pk).update(
+        search_vector=SearchVector(Value(text), config="simple")
+    )
 
 
 def _contract_code(ticket: Ticket) -> str:
@@ -245,6 +269,7 @@ def ticket_message_add(
         author_label=author_label,
         from_customer=customer,
     )
+    ticket_search_refresh(ticket)
     first_response = public and not customer and ticket.first_response_at is None
     if first_response:
         ticket.first_response_at = now

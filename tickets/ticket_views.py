@@ -49,6 +49,7 @@ from tickets.selectors import (
     sla_timeline,
     ticket_get,
     ticket_messages,
+    ticket_search,
     tickets_visible_to,
 )
 from tickets.services import (
@@ -73,6 +74,7 @@ def _filtered_queue(request: HttpRequest) -> tuple[QueueFilterForm, QuerySet[Tic
     if not form.is_valid():
         return form, qs.exclude(status=TicketStatus.CLOSED)
     data = form.cleaned_data
+    qs = ticket_search(qs, data["q"])
     qs = (
         qs.filter(status=data["status"])
         if data["status"]
