@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 NAVIGATION = [
     ("queue", _("Queue"), "tickets.view_ticket"),
     ("task-list", _("My tasks"), "tickets.view_task"),
+    ("call-cards", _("Calls"), "tickets.view_ticket"),
+    ("kb", _("Knowledge base"), "tickets.view_ticket"),
+    ("problems", _("Problems"), "tickets.view_ticket"),
     ("change-list", _("Changes"), "changes.view_change"),
     ("cab", _("CAB"), "changes.view_cabmeeting"),
     ("backup-checks", _("Backups"), "backups.view_backupcheck"),

@@ -7,7 +7,7 @@ from accounts import api as accounts_api
 from accounts import views as accounts_views
 from servicedesk import views as site_views
 from tickets import api as tickets_api
-from tickets import ticket_views
+from tickets import kb_views, ticket_views
 from tickets import views as tickets_views
 
 api_v1 = [
@@ -31,6 +31,8 @@ api_v1 = [
         tickets_api.TicketTransitionView.as_view(),
         name="ticket-transitions",
     ),
+    path("call-cards/", tickets_api.CallCardView.as_view(), name="call-cards"),
+    path("monitoring/alerts/", tickets_api.MonitoringAlertView.as_view(), name="monitoring-alerts"),
     path("tasks/", tickets_api.TaskListView.as_view(), name="task-list"),
     path("tasks/<str:public_id>/", tickets_api.TaskDetailView.as_view(), name="task-detail"),
     path("tasks/<str:public_id>/close/", tickets_api.TaskCloseView.as_view(), name="task-close"),
@@ -66,6 +68,7 @@ urlpatterns = [
     path("tasks/<str:public_id>/close/", tickets_views.task_close_view, name="task-close"),
     path("tasks/<str:public_id>/reopen/", tickets_views.task_reopen_view, name="task-reopen"),
     path("queue/", ticket_views.queue, name="queue"),
+    path("tickets/<str:number>/triage/", ticket_views.ticket_triage_view, name="ticket-triage"),
     path("tickets/new/", ticket_views.ticket_new, name="ticket-new"),
     path("tickets/history/", ticket_views.customer_history, name="customer-history"),
     path("tickets/<str:number>/", ticket_views.ticket_detail, name="ticket-detail"),
@@ -91,6 +94,19 @@ urlpatterns = [
         name="escalation-decide",
     ),
     path("attachments/<uuid:public_id>/", ticket_views.attachment_download, name="attachment"),
+    path(
+        "tickets/<str:number>/articles/", kb_views.ticket_article_link, name="ticket-article-link"
+    ),
+    path("tickets/<str:number>/problem/", kb_views.ticket_problem_link, name="ticket-problem-link"),
+    path("kb/", kb_views.article_list, name="kb"),
+    path("kb/new/", kb_views.article_new, name="article-new"),
+    path("kb/search/", kb_views.article_search_partial, name="article-search"),
+    path("kb/<uuid:public_id>/", kb_views.article_detail, name="article-detail"),
+    path("problems/", kb_views.problem_list, name="problems"),
+    path("problems/new/", kb_views.problem_new, name="problem-new"),
+    path("problems/<str:number>/", kb_views.problem_detail, name="problem-detail"),
+    path("call-cards/", kb_views.call_card_list, name="call-cards"),
+    path("call-cards/<uuid:public_id>/ticket/", kb_views.call_card_ticket, name="call-card-ticket"),
     path("customers/", accounts_views.customer_list, name="customer-list"),
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
     path("portal/", include("portal.urls")),

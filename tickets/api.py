@@ -15,7 +15,17 @@ from rest_framework.views import APIView
 
 from accounts.selectors import customers_visible_to
 from servicedesk.api import idempotent
-from tickets.models import Channel, Priority, Task, TaskStatus, Ticket, TicketStatus, TicketType
+from tickets.channel_services import call_card_create, monitoring_alert_receive
+from tickets.models import (
+    CallCard,
+    Channel,
+    Priority,
+    Task,
+    TaskStatus,
+    Ticket,
+    TicketStatus,
+    TicketType,
+)
 from tickets.selectors import (
     task_get,
     tasks_visible_to,
@@ -25,8 +35,12 @@ from tickets.selectors import (
     tickets_visible_to,
 )
 from tickets.serializers import (
+    CallCardCreateSerializer,
+    CallCardSerializer,
     MessageCreateSerializer,
     MessageSerializer,
+    MonitoringAlertSerializer,
+    MonitoringResultSerializer,
     TaskCloseSerializer,
     TaskCreateSerializer,
     TaskSerializer,
@@ -247,3 +261,64 @@ class TicketTransitionView(APIView):
         except TransitionError as error:
             return Response({"to": error.messages}, status=status.HTTP_409_CONFLICT)
         return Response(TicketSerializer(ticket_get(user=request.user, number=number)).data)
+
+
+class CallCardView(generics.ListCreateAPIView):
+    """Telephony registers calls; a call is linked to the customer whose
+    number (or phone number) matches."""
+
+    serializer_class = CallCardSerializer
+    scopes = {"GET": "tickets:read", "POST": "callcards:write"}
+    staff_perms = {"GET": "tickets.view_ticket", "POST": "tickets.change_ticket"}
+    filter_backends: list[type] = []
+    queryset = CallCard.objects.select_related("customer", "ticket").order_by("-received_at")
+
+    @extend_schema(request=CallCardCreateSerializer, responses={201: CallCardSerializer})
+    @idempotent
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        body = CallCardCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        card = call_card_create(
+            phone=data["phone"],
+            summary=data["summary"],
+            received_at=data["received_at"],
+            customer_number=data.get("customer") or None,
+            caller=data["caller"],
+            actor=request.user,
+            now=timezone.now(),
+        )
+        return Response(CallCardSerializer(card).data, status=status.HTTP_201_CREATED)
+
+
+class MonitoringAlertView(APIView):
+    """Monitoring reports a problem: an incident for the engineer on call."""
+
+    scopes = {"POST": "monitoring:write"}
+    staff_perms: dict[str, str | None] = {}
+
+    @extend_schema(
+        request=MonitoringAlertSerializer,
+        responses={201: MonitoringResultSerializer, 200: MonitoringResultSerializer},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        body = MonitoringAlertSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        ticket, created = monitoring_alert_receive(
+            host=data["host"],
+            service=data["service"],
+            severity=data["severity"],
+            summary=data["summary"],
+            customer_number=data.get("customer") or None,
+            actor=request.user,
+            now=timezone.now(),
+        )
+        ticket.refresh_from_db()
+        result = {
+            "ticket": ticket.number,
+            "created": created,
+            "assignee": ticket.assignee.username if ticket.assignee else None,
+        }
+        return Response(result, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -7,4 +7,4 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets and tasks")
 
     def ready(self) -> None:
-        from tickets import notifications  # noqa: F401  (registers notifiers)
+        from tickets import channel_notifications, notifications  # noqa: F401  (notifiers)

@@ -14,6 +14,7 @@ from tickets.models import (
     Department,
     Impact,
     Priority,
+    ProblemStatus,
     Resolution,
     TicketStatus,
     TicketType,
@@ -188,3 +189,75 @@ class QueueFilterForm(forms.Form):
             choices=[("", _("any")), ("true", _("breached")), ("false", _("not breached"))]
         ),
     )
+
+
+class ArticleForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    symptom = forms.CharField(label=_("Symptom"), widget=forms.Textarea(attrs={"rows": 3}))
+    cause = forms.CharField(
+        label=_("Cause"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    solution = forms.CharField(
+        label=_("Solution or workaround"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    is_workaround = forms.BooleanField(
+        label=_("This is a workaround, not a solution"), required=False
+    )
+
+
+class ProblemForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class LinkTicketForm(forms.Form):
+    ticket = forms.CharField(label=_("Ticket number"), max_length=12)
+
+
+class LinkProblemForm(forms.Form):
+    problem = forms.CharField(label=_("Problem number"), max_length=12)
+
+
+class ProblemStatusForm(forms.Form):
+    to = forms.ChoiceField(label=_("New status"), choices=ProblemStatus.choices)
+    workaround = forms.CharField(
+        label=_("Workaround"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    root_cause = forms.CharField(
+        label=_("Root cause"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class CallCardForm(forms.Form):
+    phone = forms.CharField(label=_("Phone number"), max_length=40)
+    customer = forms.CharField(label=_("Customer number (if known)"), max_length=10, required=False)
+    caller = forms.CharField(label=_("Caller"), max_length=200, required=False)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CallCardTicketForm(forms.Form):
+    customer = forms.CharField(label=_("Customer number"), max_length=10, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
+    impact = forms.ChoiceField(label=_("Impact"), choices=Impact.choices, initial=Impact.MEDIUM)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Impact.choices, initial=Impact.MEDIUM)
+
+    def clean_customer(self) -> Customer | None:
+        number = self.cleaned_data["customer"].strip()
+        if not number:
+            return None
+        customer = Customer.objects.filter(number=number, active=True).first()
+        if customer is None:
+            raise forms.ValidationError(_("No active customer has this number."))
+        return customer
+
+
+class TriageForm(forms.Form):
+    customer = forms.CharField(label=_("Customer number"), max_length=10)
+
+    def clean_customer(self) -> Customer:
+        number = self.cleaned_data["customer"].strip()
+        customer = Customer.objects.filter(number=number, active=True).first()
+        if customer is None:
+            raise forms.ValidationError(_("No active customer has this number."))
+        return customer

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from events.services import history_of
-from tickets.models import Message, Task, TaskStatus, Ticket
+from tickets.models import Article, Message, Problem, Task, TaskStatus, Ticket
 
 
 def tasks_visible_to(user: Any) -> QuerySet[Task]:
@@ -184,4 +185,36 @@ def ticket_search(qs: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
         identifier
         | Q(customer__name__icontains=query)
         | Q(pk__in=Message.objects.filter(body__icontains=query).values("ticket_id"))
+    )
+
+
+def article_search(query: str) -> QuerySet[Article]:
+    """Knowledge-base articles for a query, most used first. PostgreSQL uses
+    the full-text expression index of migration 0006; SQLite a plain filter."""
+    qs = Article.objects.annotate(uses=Count("links"))
+    query = query.strip()[:200]
+    if not query:
+        return qs.order_by("-uses", "title")
+    if connection.vendor == "postgresql":
+        match = RawSQL(
+            "to_tsvector('simple', title || ' ' || symptom || ' ' || cause || ' ' || solution)"
+            " @@ websearch_to_tsquery('simple', %s)",
+            [query],
+            output_field=BooleanField(),
+        )
+        return qs.filter(match).order_by("-uses", "title")
+    words = Q()
+    for word in query.split()[:8]:
+        words &= (
+            Q(title__icontains=word)
+            | Q(symptom__icontains=word)
+            | Q(cause__icontains=word)
+            | Q(solution__icontains=word)
+        )
+    return qs.filter(words).order_by("-uses", "title")
+
+
+def problems_list() -> QuerySet[Problem]:
+    return Problem.objects.annotate(incident_count=Count("incidents")).order_by(
+        "status", "-created_at"
     )

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Customer, User
 from tickets.models import (
+    CallCard,
     Category,
     CauseCode,
     Channel,
@@ -204,3 +205,40 @@ class TransitionSerializer(serializers.Serializer):
         default=None,
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+class CallCardSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    customer: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    ticket: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
+
+    class Meta:
+        model = CallCard
+        fields = ["id", "phone", "customer", "caller", "summary", "received_at", "ticket"]
+        read_only_fields = fields
+
+
+class CallCardCreateSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=40)
+    customer = serializers.CharField(
+        max_length=10, required=False, allow_blank=True, allow_null=True
+    )
+    caller = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(max_length=10_000)
+    received_at = serializers.DateTimeField()
+
+
+class MonitoringAlertSerializer(serializers.Serializer):
+    host = serializers.CharField(max_length=120)
+    service = serializers.CharField(max_length=120)
+    severity = serializers.ChoiceField(choices=["critical", "warning", "info"])
+    summary = serializers.CharField(max_length=2000)
+    customer = serializers.CharField(
+        max_length=10, required=False, allow_blank=True, allow_null=True
+    )
+
+
+class MonitoringResultSerializer(serializers.Serializer):
+    ticket = serializers.CharField()
+    created = serializers.BooleanField()
+    assignee = serializers.CharField(allow_null=True)

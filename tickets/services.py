@@ -473,6 +473,8 @@ def _check_resolution(ticket: Ticket, resolution: str, cause_code: CauseCode | N
         errors["resolution"] = _("Choose how the ticket was resolved.")
     if ticket.type == TicketType.INCIDENT and cause_code is None:
         errors["cause_code"] = _("An incident needs a cause code.")
+    if resolution == Resolution.PROBLEM and not ticket.problems.exists():
+        errors["resolution"] = _("Link the ticket to its problem record first.")
     if errors:
         raise ValidationError(errors)
 

@@ -29,11 +29,13 @@ from tickets.forms import (
     EscalationDecisionForm,
     EscalationForm,
     ExtensionForm,
+    LinkProblemForm,
     QueueFilterForm,
     ReplyForm,
     ResolveForm,
     StatusForm,
     TicketCreateForm,
+    TriageForm,
 )
 from tickets.models import (
     Attachment,
@@ -61,6 +63,7 @@ from tickets.services import (
     ticket_classify,
     ticket_create,
     ticket_message_add,
+    ticket_set_customer,
     ticket_transition,
 )
 
@@ -155,6 +158,8 @@ PAGE_FORMS: dict[str, tuple[type[forms.Form], str | None]] = {
     "escalation_form": (EscalationForm, None),
     "extension_decision_form": (DecisionForm, "ext"),
     "escalation_decision_form": (EscalationDecisionForm, "esc"),
+    "triage_form": (TriageForm, None),
+    "problem_link_form": (LinkProblemForm, None),
 }
 
 
@@ -191,6 +196,8 @@ def _page(
         "pending_escalation": pending_escalation,
         "extensions_used": ticket.extensions.filter(status=ExtensionStatus.APPROVED).count(),
         "tasks": ticket_tasks(ticket),
+        "articles": ticket.articles.order_by("title"),
+        "problems": ticket.problems.order_by("-created_at"),
         "now": timezone.now(),
         **defaults,
     }
@@ -287,6 +294,13 @@ def _escalate(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str
     return _("Escalation requested from the head of department.")
 
 
+def _triage(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
+    ticket_set_customer(
+        ticket=ticket, customer=data["customer"], actor=request.user, now=timezone.now()
+    )
+    return _("Customer set; the SLA clock runs from the ticket's creation.")
+
+
 def _decide_extension(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
     extension = get_object_or_404(Extension, ticket=ticket, status=ExtensionStatus.REQUESTED)
     extension_decide(
@@ -313,6 +327,7 @@ def _decide_escalation(request: HttpRequest, ticket: Ticket, data: dict[str, Any
 
 
 ticket_classify_view = _action(ClassifyForm, "classify_form", _classify)
+ticket_triage_view = _action(TriageForm, "triage_form", _triage)
 ticket_assign_view = _action(AssignForm, "assign_form", _assign)
 ticket_reply_view = _action(ReplyForm, "reply_form", _reply)
 ticket_resolve_view = _action(ResolveForm, "resolve_form", _resolve)
