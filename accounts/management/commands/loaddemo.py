@@ -134,6 +134,7 @@ class Command(BaseCommand):
         self._people_plans(staff, now)
         self._tasks(staff, now)
         self._tickets(staff, now)
+        self._knowledge(staff, now)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _user(self, username: str, password: str, **fields: Any) -> User:
@@ -332,3 +333,77 @@ class Command(BaseCommand):
             now=ago(days=1),
         )
         sla_sweep(now=now)
+
+    def _knowledge(self, staff: dict[str, User], now: datetime) -> None:
+        """Articles, a known error, a call waiting to become a ticket and a
+        mail from an unknown sender waiting for triage."""
+        from tickets.channel_services import call_card_create
+        from tickets.kb_services import (
+            article_create,
+            article_link,
+            problem_create,
+            problem_transition,
+        )
+        from tickets.models import Article
+
+        if Article.objects.exists():
+            return
+        spf = article_create(
+            data={
+                "title": "Outgoing mail bounces with an SPF failure",
+                "symptom": "Recipients reject mail: 550 5.7.23 SPF validation failed.",
+                "cause": "The domain's SPF record does not list the relay that sends the mail.",
+                "solution": "Add the relay (include:relay.servicedesk.example) to the SPF record "
+                "and lower the TTL while testing.",
+            },
+            actor=staff["sr"],
+            now=now - timedelta(days=30),
+        )
+        article_create(
+            data={
+                "title": "Plesk panel unreachable after an update",
+                "symptom": "https://host:8443 times out after a Plesk update.",
+                "cause": "The update restarted sw-cp-server with an old firewall rule set.",
+                "solution": "Restart sw-cp-server and reload the firewall.",
+                "is_workaround": True,
+            },
+            actor=staff["sr"],
+            now=now - timedelta(days=20),
+        )
+        mail_ticket = Ticket.objects.filter(subject__startswith="Mail to customers").first()
+        if mail_ticket is not None:
+            article_link(article=spf, ticket=mail_ticket, actor=staff["jr"], now=now)
+            problem = problem_create(
+                title="Relay drops mail under load",
+                description="Several customers report bounces at peak hours.",
+                actor=staff["sr"],
+                now=now - timedelta(days=3),
+                incidents=[mail_ticket],
+            )
+            problem_transition(
+                problem=problem,
+                to="known_error",
+                workaround="Send through the second relay until the fix is in.",
+                actor=staff["sr"],
+                now=now - timedelta(days=2),
+            )
+        call_card_create(
+            phone="+31 15 555 0330",
+            customer_number="3030",
+            caller="Anneke de Wit",
+            summary="Asks whether the booking site can get a second admin account.",
+            received_at=now - timedelta(minutes=25),
+            actor=staff["jr"],
+            now=now,
+        )
+        ticket_create(
+            customer=None,
+            subject="Question about your rates",
+            message="Hello, we are looking for hosting for our new webshop. What does it cost?",
+            type="information_request",
+            channel="email",
+            reply_to="info@nieuwe-klant.example",
+            author_label="info@nieuwe-klant.example",
+            actor=None,
+            now=now - timedelta(hours=1),
+        )
