@@ -18,7 +18,7 @@ from tickets.models import Problem, Ticket
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_call_becomes_a_ticket_with_an_article_and_a_problem(page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_a_call_becomes_a_ticket_with_an_article_and_a_problem(page, live_server) -> None:
     personas = make_personas(password=PASSWORD)
     article_create(
         data={
@@ -68,7 +68,7 @@ def test_a_call_becomes_a_ticket_with_an_article_and_a_problem(page, live_server
     page.get_by_role("heading", name="Used on 1 ticket").wait_for()
 
 
-def test_a_ticket_for_a_customer_and_their_history(page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_a_ticket_for_a_customer_and_their_history(page, live_server) -> None:
     make_personas(password=PASSWORD)
     log_in(page, live_server, "jr")
     page.goto(f"{live_server.url}/queue/")
