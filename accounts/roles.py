@@ -40,8 +40,16 @@ _READ_BASE = [
     "tickets.view_slacontract",
     "tickets.view_task",
     "tickets.view_ticket",
+    "changes.view_change",
 ]
-_ENGINEER = [*_READ_BASE, "tickets.add_task", "tickets.add_ticket", "tickets.change_ticket"]
+_ENGINEER = [
+    *_READ_BASE,
+    "tickets.add_task",
+    "tickets.add_ticket",
+    "tickets.change_ticket",
+    "changes.add_change",
+    "changes.change_change",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ENGINEER: _ENGINEER,
@@ -54,8 +62,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_oncallshift",
         "accounts.change_oncallshift",
     ],
-    Role.CHANGE_MANAGER: [*_ENGINEER, "tickets.change_task"],
-    Role.CAB_MEMBER: [*_READ_BASE],
+    Role.CHANGE_MANAGER: [
+        *_ENGINEER,
+        "tickets.change_task",
+        "changes.decide_change",
+        "changes.advise_change",
+    ],
+    Role.CAB_MEMBER: [*_READ_BASE, "changes.view_change", "changes.advise_change"],
     Role.IT_MANAGER: [
         *_ENGINEER,
         "tickets.change_task",
