@@ -49,6 +49,54 @@ class Decision(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
+class CabMeeting(models.Model):
+    """A weekly meeting of the Change Advisory Board; major changes are put on
+    the agenda of the next one. One meeting per moment is a database fact."""
+
+    starts_at = models.DateTimeField(_("starts at"), unique=True)
+    agenda_sent_at = models.DateTimeField(_("agenda sent at"), null=True, blank=True)
+    minutes = models.TextField(_("minutes"), blank=True)
+    held_at = models.DateTimeField(_("held at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("CAB meeting")
+        verbose_name_plural = _("CAB meetings")
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"CAB {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class FreezeWindow(models.Model):
+    """A period in which no change may be carried out (except emergencies):
+    for every machine, or only for some customers or machines."""
+
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    reason = models.CharField(_("reason"), max_length=200)
+    applies_to_all = models.BooleanField(_("all machines"), default=True)
+    customers = models.ManyToManyField(
+        "accounts.Customer", verbose_name=_("customers"), blank=True, related_name="+"
+    )
+    machines = models.JSONField(_("machines (host names)"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("freeze window")
+        verbose_name_plural = _("freeze windows")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="freeze_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.starts_at:%Y-%m-%d}"
+
+
 class Change(models.Model):
     """A request for change (RFC). Its classification is computed by
     changes/classifier.py from the four answers, never chosen."""
@@ -122,6 +170,18 @@ class Change(models.Model):
     argumentation = models.TextField(_("argumentation"), blank=True)
     alternatives = models.TextField(_("alternatives"), blank=True)
     outcome_note = models.TextField(_("outcome"), blank=True)
+    cab_meeting = models.ForeignKey(
+        CabMeeting,
+        verbose_name=_("CAB meeting"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+    # Incidents the change caused (for "failures per change").
+    caused_incidents = models.ManyToManyField(
+        "tickets.Ticket", verbose_name=_("incidents caused"), blank=True, related_name="caused_by"
+    )
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
 

@@ -309,6 +309,9 @@ NOTIFICATION_CLAIM_TIMEOUT = timedelta(
     seconds=env_int("NOTIFICATION_CLAIM_TIMEOUT", 600, minimum=30)
 )
 SLA_WARNING_FRACTION = env_float("SLA_WARNING_FRACTION", 0.75, minimum=0.05, maximum=0.99)
+CAB_WEEKDAY = env_int("CAB_WEEKDAY", 1, minimum=0, maximum=6)  # 0 = Monday; default Tuesday
+CAB_HOUR = env_int("CAB_HOUR", 14, minimum=0, maximum=23)
+CAB_MINUTE = env_int("CAB_MINUTE", 0, minimum=0, maximum=59)
 TICKET_AUTO_CLOSE_DAYS = env_int("TICKET_AUTO_CLOSE_DAYS", 5, minimum=1)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1, maximum=100) * 1024 * 1024
 ATTACHMENT_TYPES = set(

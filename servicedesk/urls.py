@@ -109,6 +109,7 @@ urlpatterns = [
     path("call-cards/<uuid:public_id>/ticket/", kb_views.call_card_ticket, name="call-card-ticket"),
     path("customers/", accounts_views.customer_list, name="customer-list"),
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
+    path("changes/", include("changes.urls")),
     path("portal/", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", site_views.healthz, name="healthz"),
