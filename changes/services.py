@@ -348,3 +348,74 @@ def change_record_outcome(
     change.actual_cost, change.actual_hours = actual_cost, actual_hours
     change.save(update_fields=["outcome_note", "actual_cost", "actual_hours"])
     return _transition(change, outcome, actor, now, note)
+
+
+@transaction.atomic
+def change_link_caused_incident(
+    *, change: Change, ticket: Ticket, actor: Any, now: datetime
+) -> None:
+    """Record that the change caused an incident (counted as a failure per change)."""
+    from tickets.models import TicketType
+
+    if ticket.type != TicketType.INCIDENT:
+        raise ValidationError({"ticket": _("Only incidents are caused by changes.")})
+    if change.caused_incidents.filter(pk=ticket.pk).exists():
+        return
+    change.caused_incidents.add(ticket)
+    event_record(
+        obj=change,
+        kind="change.caused_incident",
+        actor=actor,
+        now=now,
+        data={"ticket": ticket.number},
+    )
+    event_record(
+        obj=ticket,
+        kind="ticket.caused_by_change",
+        actor=actor,
+        now=now,
+        data={"change": change.number},
+    )
+
+
+def change_from_ticket(
+    *,
+    ticket: Ticket,
+    answers: dict[str, bool],
+    justifications: dict[str, str],
+    actor: Any,
+    now: datetime,
+    **fields: Any,
+) -> Change:
+    """A ticket of type change request becomes a change in one step; both keep
+    the link (change.ticket, and an event on the ticket). A service request is
+    a standard request, not a change."""
+    from tickets.models import TicketType
+
+    if ticket.type != TicketType.CHANGE_REQUEST:
+        raise ValidationError({"ticket": _("Only a change request becomes a change.")})
+    if Change.objects.filter(ticket=ticket).exists():
+        raise ValidationError({"ticket": _("This ticket has its change already.")})
+    change = change_submit(
+        subject=fields.pop("subject", "") or ticket.subject,
+        message=fields.pop("message", "")
+        or ticket.messages.order_by("id").values_list("body", flat=True).first()
+        or ticket.subject,
+        impact=fields.pop("impact", ticket.impact),
+        urgency=fields.pop("urgency", ticket.urgency),
+        answers=answers,
+        justifications=justifications,
+        customer=ticket.customer,
+        ticket=ticket,
+        actor=actor,
+        now=now,
+        **fields,
+    )
+    event_record(
+        obj=ticket,
+        kind="ticket.change_raised",
+        actor=actor,
+        now=now,
+        data={"change": change.number},
+    )
+    return change

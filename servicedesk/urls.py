@@ -110,6 +110,7 @@ urlpatterns = [
     path("customers/", accounts_views.customer_list, name="customer-list"),
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
     path("changes/", include("changes.urls")),
+    path("changes/", include("changes.page_urls")),
     path("portal/", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", site_views.healthz, name="healthz"),
