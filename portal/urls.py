@@ -11,4 +11,6 @@ urlpatterns = [
     path("tickets/<str:number>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<str:number>/confirm/", views.ticket_confirm, name="ticket-confirm"),
     path("tickets/<str:number>/reopen/", views.ticket_reopen_view, name="ticket-reopen"),
+    path("changes/", views.change_list, name="changes"),
+    path("changes/<str:number>/", views.change_detail, name="change-detail"),
 ]

@@ -13,13 +13,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import customer_get
+from changes.models import Change
 from portal.forms import ConfirmForm, PortalReplyForm, PortalTicketForm, ReopenForm
 from portal.selectors import ALL, CLOSED, OPEN, portal_sla, portal_tickets
 from servicedesk.lib.access import customer_required
@@ -197,3 +198,24 @@ def _reopen(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
 ticket_reply = _action("reply_form", _reply, {"attachments": "attachment"})
 ticket_confirm = _action("confirm_form", _confirm, {})
 ticket_reopen_view = _action("reopen_form", _reopen, {"body": "reason"})
+
+
+@customer_required
+def change_list(request: HttpRequest) -> HttpResponse:
+    """The company's changes with their decision and planned window. A change
+    is requested by filing a ticket of type "change request"."""
+    changes = Change.objects.filter(customer_id=request.user.customer_id).order_by("-created_at")  # type: ignore[union-attr,misc]
+    page = Paginator(changes, 25).get_page(request.GET.get("page"))
+    return render(request, "portal/change_list.html", {"page": page})
+
+
+@customer_required
+def change_detail(request: HttpRequest, number: str) -> HttpResponse:
+    change = (
+        Change.objects.filter(customer_id=request.user.customer_id, number=number)  # type: ignore[union-attr,misc]
+        .select_related("ticket")
+        .first()
+    )
+    if change is None:
+        raise Http404
+    return render(request, "portal/change_detail.html", {"change": change})

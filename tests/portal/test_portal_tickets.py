@@ -367,3 +367,47 @@ def test_remaining_time_is_written_as_the_script_writes_it() -> None:
     assert remaining_text(now - timedelta(minutes=45, seconds=30), now) == "45 min overdue"
     assert remaining_text(now + timedelta(days=3, hours=1, minutes=5), now) == "3 d 1 h left"
     assert duration_text(timedelta(seconds=59)) == "0 min"
+
+
+def test_customers_see_their_changes_with_decision_and_window(personas: Personas) -> None:
+    from datetime import timedelta
+
+    from changes.services import change_submit
+
+    now = timezone.now()
+    answers = {
+        "multiple_users": False,
+        "dependencies": False,
+        "unsupported": False,
+        "investment": False,
+    }
+    mine = change_submit(
+        subject="Staging site",
+        message="For testing",
+        impact="low",
+        urgency="low",
+        answers=answers,
+        justifications={},
+        customer=personas.customer,
+        actor=personas.jr,
+        now=now,
+        planned_start=now + timedelta(days=2),
+        planned_end=now + timedelta(days=2, hours=1),
+    )
+    theirs = change_submit(
+        subject="Other",
+        message="x",
+        impact="low",
+        urgency="low",
+        answers=answers,
+        justifications={},
+        customer=personas.other_customer,
+        actor=personas.jr,
+        now=now,
+    )
+    client = Client()
+    client.force_login(personas.customer_user)
+    listing = client.get("/portal/changes/").content.decode()
+    assert str(mine.number) in listing and str(theirs.number) not in listing
+    assert "Staging site" in client.get(f"/portal/changes/{mine.number}/").content.decode()
+    assert client.get(f"/portal/changes/{theirs.number}/").status_code == 404
