@@ -21,6 +21,7 @@ from changes.models import (
     Classification,
     Decision,
 )
+from changes.selectors import freeze_windows_for
 from events.services import actor_label, event_record
 from tickets import sla
 from tickets.models import Ticket
@@ -293,6 +294,9 @@ def change_decide(
             errors["implementation_plan"] = _("An implementation plan is needed before approval.")
         if needs_plans and not change.rollback_plan.strip():
             errors["rollback_plan"] = _("A rollback plan is needed before approval.")
+        if not change.emergency and (freezes := freeze_windows_for(change)):
+            names = {"freezes": ", ".join(freeze.reason for freeze in freezes)}
+            errors["planned_start"] = _("In a freeze (%(freezes)s): emergencies only.") % names
     else:
         errors["decision"] = _("Approve or reject.")
     if errors:

@@ -17,6 +17,7 @@ NAVIGATION = [
     ("problems", _("Problems"), "tickets.view_ticket"),
     ("change-list", _("Changes"), "changes.view_change"),
     ("cab", _("CAB"), "changes.view_cabmeeting"),
+    ("change-schedule", _("Schedule"), "changes.view_change"),
     ("backup-checks", _("Backups"), "backups.view_backupcheck"),
     ("network", _("Network"), "inventory.view_configurationitem"),
     ("reports", _("Reports"), "reports.view_report"),

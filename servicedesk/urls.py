@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from changes import api as changes_api
+from changes import schedule_views as changes_schedule_views
 from servicedesk import views as site_views
 from tickets import api as tickets_api
 from tickets import kb_views, ticket_views
@@ -37,6 +39,23 @@ api_v1 = [
     path("tasks/<str:public_id>/", tickets_api.TaskDetailView.as_view(), name="task-detail"),
     path("tasks/<str:public_id>/close/", tickets_api.TaskCloseView.as_view(), name="task-close"),
     path("tasks/<str:public_id>/reopen/", tickets_api.TaskReopenView.as_view(), name="task-reopen"),
+    path("changes/", changes_api.ChangeListView.as_view(), name="change-list"),
+    path(
+        "changes/schedule.ics",
+        changes_api.ChangeScheduleFeedView.as_view(),
+        name="change-schedule-ics",
+    ),
+    path("changes/<str:number>/", changes_api.ChangeDetailView.as_view(), name="change-detail"),
+    path(
+        "changes/<str:number>/advice/",
+        changes_api.ChangeAdviceView.as_view(),
+        name="change-advice",
+    ),
+    path(
+        "changes/<str:number>/decision/",
+        changes_api.ChangeDecisionView.as_view(),
+        name="change-decision",
+    ),
 ]
 
 auth = [
@@ -109,6 +128,7 @@ urlpatterns = [
     path("call-cards/<uuid:public_id>/ticket/", kb_views.call_card_ticket, name="call-card-ticket"),
     path("customers/", accounts_views.customer_list, name="customer-list"),
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
+    path("changes/schedule/", changes_schedule_views.schedule, name="change-schedule"),
     path("changes/", include("changes.urls")),
     path("changes/", include("changes.page_urls")),
     path("portal/", include("portal.urls")),

@@ -193,3 +193,24 @@ def test_a_customer_requests_changes_only_for_their_company(personas: Personas) 
         submit(personas, actor=personas.other_customer_user)
     change = submit(personas, actor=personas.customer_user)
     assert change.requester == personas.customer_user
+
+
+def test_a_change_in_a_freeze_is_approved_only_as_an_emergency(personas: Personas) -> None:
+    from changes.models import FreezeWindow
+
+    start = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
+    FreezeWindow.objects.create(
+        starts_at=datetime(2026, 12, 18, tzinfo=UTC),
+        ends_at=datetime(2027, 1, 4, tzinfo=UTC),
+        reason="Year end",
+        applies_to_all=True,
+    )
+    window = {"planned_start": start, "planned_end": start + timedelta(hours=1), **PLANS}
+    normal = submit(personas, answers=MAJOR, **window)
+    with pytest.raises(ValidationError, match="Year end"):
+        change_decide(change=normal, decision="approved", actor=personas.cm, now=WED_10)
+    urgent = submit(personas, answers=MAJOR, emergency=True, **window)
+    assert (
+        change_decide(change=urgent, decision="approved", actor=personas.cm, now=WED_10).status
+        == "approved"
+    )
