@@ -14,6 +14,7 @@ from accounts.models import Customer, User
 from accounts.roles import Role
 from accounts.selectors import users_in_role
 from changes import classifier
+from changes.cab import cab_review_emergency, change_put_on_agenda
 from changes.models import (
     CHANGE_TRANSITIONS,
     Change,
@@ -126,6 +127,7 @@ def change_submit(
     if classification == Classification.MAJOR:
         _to_change_manager(change, actor, now)
         _transition(change, ChangeStatus.AWAITING_CAB, actor, now, "major change")
+        change_put_on_agenda(change=change, now=now)
     return change
 
 
@@ -219,6 +221,7 @@ def change_answers_update(
     if change.classification == Classification.MAJOR and change.status == ChangeStatus.SUBMITTED:
         _to_change_manager(change, actor, now)
         _transition(change, ChangeStatus.AWAITING_CAB, actor, now, "became major")
+        change_put_on_agenda(change=change, now=now)
     return change
 
 
@@ -307,6 +310,7 @@ def change_decide(
         update_fields=["decision", "decided_at", "decided_by", "argumentation", "alternatives"]
     )
     _transition(change, decision, actor, now, argumentation)
+    cab_review_emergency(change=change, now=now)  # an emergency is reviewed at the next meeting
     _close_manager_tasks(
         change, actor, now, "akkoord" if decision == Decision.APPROVED else argumentation
     )

@@ -47,6 +47,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=15),
         "options": {"expires": 3000},
     },
+    "prepare-cab-meeting": {
+        "task": "changes.prepare_cab_meeting",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 app.autodiscover_tasks()

@@ -11,7 +11,9 @@ from functools import cache
 from urllib.parse import urlparse
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
@@ -87,6 +89,14 @@ def token_client() -> object:
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request with Accept-Language activates its language for the thread;
+    every test starts from the default again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

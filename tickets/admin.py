@@ -10,6 +10,7 @@ from tickets.models import (
     BusinessCalendar,
     CauseCode,
     Department,
+    InboundMail,
     PriorityMatrix,
     SlaContract,
     SlaTarget,
@@ -91,3 +92,25 @@ class TaskAdmin(admin.ModelAdmin):
     search_fields = ("title",)
     raw_id_fields = ("assignee", "creator", "parent")
     readonly_fields = ("created_at", "updated_at", "closed_at")
+
+
+@admin.register(InboundMail)
+class InboundMailAdmin(admin.ModelAdmin):
+    """Every mail read; quarantined ones keep their raw bytes for a look."""
+
+    list_display = ("received_at", "sender", "subject", "status", "ticket")
+    list_filter = ("status",)
+    search_fields = ("sender", "subject", "message_id")
+    readonly_fields = (
+        "message_id",
+        "received_at",
+        "sender",
+        "subject",
+        "status",
+        "reason",
+        "ticket",
+    )
+    exclude = ("raw",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

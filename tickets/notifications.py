@@ -7,12 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.selectors import users_in_role
 from events.models import Event
 from events.notify import Mail, notifier
-from tickets.models import Task, Ticket
+from tickets.models import Channel, Message, Task, Ticket
 
 
 def _task_context(task: Task, event: Event) -> dict[str, str]:
@@ -94,13 +95,71 @@ def _to_people(users: Iterable[Any], template: str, context: dict[str, str]) -> 
 
 def _to_customer(ticket: Ticket, template: str, context: dict[str, str]) -> list[Mail]:
     """The requester when known, else the address the ticket came from by
-    mail, else the customer's contact address."""
+    mail, else the customer's contact address. The link is the portal's page
+    of the ticket (the staff page is closed to customers); a ticket without a
+    customer has no portal page, so it gets none."""
+    portal = reverse("portal:ticket-detail", args=[ticket.number]) if ticket.customer else ""
+    context = {**context, "url": settings.SITE_URL + portal if portal else ""}
     if ticket.requester and ticket.requester.email:
         return _to_people([ticket.requester], template, context)
     address = ticket.reply_to or (ticket.customer.email if ticket.customer else "")
     if address:
-        return [Mail(recipient=address, template=template, context=context, language="nl")]
+        return [
+            Mail(
+                recipient=address,
+                template=template,
+                context=context,
+                language=settings.LANGUAGE_CODE,
+            )
+        ]
     return []
+
+
+def _local_time(moment: Any) -> str:
+    """A due time as the customer reads it: local, to the minute, with the zone."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
+
+
+@notifier("ticket.created")
+def ticket_acknowledged(event: Event) -> list[Mail]:
+    """The customer side hears that the ticket exists, under which number, and
+    by when the first answer is due. Monitoring tickets have no customer
+    behind them who wrote in, so they are not acknowledged. (Auto-replies never
+    become tickets, so they cannot set off an acknowledgement loop.)"""
+    if event.data.get("channel") == Channel.MONITORING:
+        return []
+    ticket = _ticket(event)
+    if ticket.channel == Channel.MONITORING:
+        return []
+    context = {
+        **_ticket_context(ticket, event),
+        "response_due": _local_time(ticket.response_due_at),
+    }
+    return _to_customer(ticket, "ticket-created", context)
+
+
+@notifier("ticket.message")
+def ticket_message(event: Event) -> list[Mail]:
+    """A public staff reply goes to the customer side with its text; a
+    customer's message to the assignee (nobody while unassigned); an internal
+    note to nobody."""
+    if not event.data.get("public"):
+        return []
+    message = Message.objects.select_related("author").filter(pk=event.data.get("message")).first()
+    if message is None or not message.public:
+        return []
+    ticket = _ticket(event)
+    context = {
+        **_ticket_context(ticket, event),
+        # Staff sign with their name; a customer's label is their mail address.
+        "author": (message.author.get_full_name() if message.author else "")
+        or message.author_label,
+        "message": message.body,
+    }
+    if event.data.get("from_customer"):
+        people = [ticket.assignee] if ticket.assignee else []
+        return _to_people(people, "ticket-customer-reply", context)
+    return _to_customer(ticket, "ticket-reply", context)
 
 
 @notifier("ticket.sla_warning")

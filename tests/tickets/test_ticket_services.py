@@ -167,6 +167,8 @@ def test_resolving_an_incident_needs_a_resolution_and_a_cause(personas: Personas
 
 def test_resolution_tells_the_customer(personas: Personas) -> None:
     ticket = new_ticket(personas, actor=personas.other_customer_user, channel="portal")
+    send_notifications()  # the acknowledgement of the new ticket
+    mail.outbox.clear()
     ticket_transition(
         ticket=ticket,
         to="resolved",
