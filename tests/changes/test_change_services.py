@@ -214,3 +214,27 @@ def test_a_change_in_a_freeze_is_approved_only_as_an_emergency(personas: Persona
         change_decide(change=urgent, decision="approved", actor=personas.cm, now=WED_10).status
         == "approved"
     )
+
+
+def test_the_requester_and_the_customer_hear_the_decision(personas: Personas) -> None:
+    from django.core import mail
+
+    from events.tasks import send_notifications
+
+    personas.customer.email = "it@hoogendijk.example"
+    personas.customer.save()
+    start = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+    change = submit(
+        personas,
+        answers=MAJOR,
+        planned_start=start,
+        planned_end=start + timedelta(hours=1),
+        **PLANS,
+    )
+    send_notifications()
+    mail.outbox.clear()
+    change_decide(change=change, decision="approved", actor=personas.cm, now=WED_10)
+    send_notifications()
+    decided = {m.to[0]: m for m in mail.outbox if "approved" in str(m.subject)}
+    assert set(decided) == {personas.jr.email, "it@hoogendijk.example"}
+    assert "2026-12-01 23:00" in str(decided["it@hoogendijk.example"].body)  # Amsterdam time
