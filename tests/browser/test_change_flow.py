@@ -14,7 +14,7 @@ from tests.browser.test_people import PASSWORD, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_major_change_from_submission_to_decision(new_page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_a_major_change_from_submission_to_decision(new_page, live_server) -> None:
     personas = make_personas(password=PASSWORD)
     personas.cm.set_password(PASSWORD)
     personas.cm.save()
