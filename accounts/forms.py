@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.template import loader
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Customer
 from events.services import notification_queue
 
 
@@ -31,3 +34,21 @@ class OutboxPasswordResetForm(PasswordResetForm):
             language=user.language,
             now=timezone.now(),
         )
+
+
+class CustomerNumberField(forms.CharField):
+    """A customer number typed by staff; cleans to the active Customer (None
+    when left empty on an optional field)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 10)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Customer | None:
+        number = (super().clean(value) or "").strip()
+        if not number:
+            return None
+        customer = Customer.objects.filter(number=number, active=True).first()
+        if customer is None:
+            raise forms.ValidationError(_("No active customer has this number."), code="unknown")
+        return customer

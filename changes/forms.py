@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Customer
+from accounts.forms import CustomerNumberField
 from changes.classifier import QUESTIONS
 from tickets.models import Impact
 
@@ -23,7 +23,7 @@ class ChangeForm(forms.Form):
 
     subject = forms.CharField(label=_("Subject"), max_length=200)
     message = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}))
-    customer = forms.CharField(label=_("Customer number"), max_length=10, required=False)
+    customer = CustomerNumberField(label=_("Customer number"), required=False)
     impact = forms.ChoiceField(label=_("Impact"), choices=Impact.choices, initial=Impact.MEDIUM)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Impact.choices, initial=Impact.MEDIUM)
     affected_machines = forms.CharField(
@@ -58,15 +58,6 @@ class ChangeForm(forms.Form):
             self.fields[f"{question}_why"] = forms.CharField(
                 label=_("Why?"), required=False, widget=forms.Textarea(attrs={"rows": 2})
             )
-
-    def clean_customer(self) -> Customer | None:
-        number = self.cleaned_data["customer"].strip()
-        if not number:
-            return None
-        customer = Customer.objects.filter(number=number, active=True).first()
-        if customer is None:
-            raise forms.ValidationError(_("No active customer has this number."))
-        return customer
 
     def service_arguments(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

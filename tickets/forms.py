@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Customer, Grade, User
+from accounts.forms import CustomerNumberField
+from accounts.models import Grade, User
 from accounts.selectors import staff_users
 from tickets.models import (
     Category,
@@ -43,7 +44,7 @@ class TaskCloseForm(forms.Form):
 
 
 class TicketCreateForm(forms.Form):
-    customer = forms.CharField(label=_("Customer number"), max_length=10)
+    customer = CustomerNumberField(label=_("Customer number"))
     subject = forms.CharField(label=_("Subject"), max_length=200)
     message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}))
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
@@ -59,13 +60,6 @@ class TicketCreateForm(forms.Form):
         ],
     )
     attachment = forms.FileField(label=_("Attachment"), required=False)
-
-    def clean_customer(self) -> Customer:
-        number = self.cleaned_data["customer"].strip()
-        customer = Customer.objects.filter(number=number, active=True).first()
-        if customer is None:
-            raise forms.ValidationError(_("No active customer has this number."))
-        return customer
 
 
 class ClassifyForm(forms.Form):
@@ -236,28 +230,12 @@ class CallCardForm(forms.Form):
 
 
 class CallCardTicketForm(forms.Form):
-    customer = forms.CharField(label=_("Customer number"), max_length=10, required=False)
+    customer = CustomerNumberField(label=_("Customer number"), required=False)
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
     impact = forms.ChoiceField(label=_("Impact"), choices=Impact.choices, initial=Impact.MEDIUM)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Impact.choices, initial=Impact.MEDIUM)
 
-    def clean_customer(self) -> Customer | None:
-        number = self.cleaned_data["customer"].strip()
-        if not number:
-            return None
-        customer = Customer.objects.filter(number=number, active=True).first()
-        if customer is None:
-            raise forms.ValidationError(_("No active customer has this number."))
-        return customer
-
 
 class TriageForm(forms.Form):
-    customer = forms.CharField(label=_("Customer number"), max_length=10)
-
-    def clean_customer(self) -> Customer:
-        number = self.cleaned_data["customer"].strip()
-        customer = Customer.objects.filter(number=number, active=True).first()
-        if customer is None:
-            raise forms.ValidationError(_("No active customer has this number."))
-        return customer
+    customer = CustomerNumberField(label=_("Customer number"))
