@@ -26,7 +26,9 @@ def test_a_major_change_from_submission_to_decision(new_page, live_server) -> No
     engineer.get_by_label("Description").fill("5.7 is out of support.")
     engineer.get_by_label("Customer number").fill("1000")
     engineer.get_by_label("Affected machines (host names, comma separated)").fill("db01")
-    question = engineer.get_by_role("group", name="Dependencies on other applications or environments?")
+    question = engineer.get_by_role(
+        "group", name="Dependencies on other applications or environments?"
+    )
     question.get_by_label("Yes").check()
     question.get_by_label("Why?").fill("The webshop and the ERP use this database.")
     engineer.get_by_label("Implementation plan").fill("Dump, upgrade, check the shop.")
