@@ -88,6 +88,9 @@ def queue_order(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
+# The SLA targets by their stored key, named in the reader's language.
+TARGET_LABELS = {"response": lambda: _("response"), "resolution": lambda: _("resolution")}
+
 SLA_EVENT_KINDS = [
     "ticket.created",
     "ticket.classified",
@@ -144,7 +147,9 @@ def _timeline_text(event: Event) -> str:
         label = _("Warning") if kind.endswith("warning") else _("Breach")
         return _("%(label)s on the %(target)s target.") % {
             "label": label,
-            "target": data.get("target"),
+            "target": TARGET_LABELS[data["target"]]()
+            if data.get("target") in TARGET_LABELS
+            else "",
         }
     if kind == "ticket.transition":
         if event.to_state == "waiting_on_customer":

@@ -153,3 +153,13 @@ def test_two_workers_sweeping_at_once_announce_each_breach_once() -> None:
     breaches = Event.objects.filter(kind="ticket.sla_breached")
     assert breaches.count() == 2 * len(tickets)  # response and resolution, once each
     assert Event.objects.filter(kind="ticket.sla_warning").count() == 2 * len(tickets)
+
+
+def test_the_warning_names_the_target_in_the_readers_language(personas: Personas) -> None:
+    personas.jr.language = "nl"
+    personas.jr.save()
+    ticket = new_ticket(personas)
+    ticket_assign(ticket=ticket, assignee=personas.jr, actor=personas.head, now=WED_10)
+    sla_sweep(now=WED_10 + timedelta(minutes=46))
+    send_notifications()
+    assert "norm voor reactie" in str(mail.outbox[0].subject)
