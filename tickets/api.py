@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -27,6 +27,7 @@ from tickets.models import (
     TicketType,
 )
 from tickets.selectors import (
+    BREACHED,
     task_get,
     tasks_visible_to,
     ticket_get,
@@ -142,8 +143,7 @@ class TicketFilter(django_filters.FilterSet):
     def filter_breached(
         self, queryset: QuerySet[Ticket], name: str, value: bool
     ) -> QuerySet[Ticket]:
-        either = Q(response_breached=True) | Q(resolution_breached=True)
-        return queryset.filter(either) if value else queryset.exclude(either)
+        return queryset.filter(BREACHED) if value else queryset.exclude(BREACHED)
 
 
 TICKET_SCOPES = {"GET": "tickets:read", "POST": "tickets:write", "PATCH": "tickets:write"}

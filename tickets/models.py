@@ -526,7 +526,9 @@ class Attachment(models.Model):
         return self.filename
 
 
-class ExtensionStatus(models.TextChoices):
+class RequestStatus(models.TextChoices):
+    """Where a request that a manager decides stands (extensions, escalations)."""
+
     REQUESTED = "requested", _("requested")
     APPROVED = "approved", _("approved")
     REFUSED = "refused", _("refused")
@@ -544,7 +546,7 @@ class Extension(models.Model):
     )
     requested_at = models.DateTimeField()
     status = models.CharField(
-        max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.REQUESTED
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.REQUESTED
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -569,12 +571,6 @@ class Extension(models.Model):
         return f"{self.ticket_id} {self.status}"
 
 
-class EscalationStatus(models.TextChoices):
-    REQUESTED = "requested", _("requested")
-    APPROVED = "approved", _("approved")
-    REFUSED = "refused", _("refused")
-
-
 class Escalation(models.Model):
     """A functional escalation: the assignee asks, the head of department decides;
     on approval a senior engineer gets a subtask. The assignee keeps the ticket."""
@@ -588,7 +584,7 @@ class Escalation(models.Model):
     )
     requested_at = models.DateTimeField()
     status = models.CharField(
-        max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.REQUESTED
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.REQUESTED
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Event
 from events.services import history_of
-from tickets.models import Article, Message, Problem, Task, TaskStatus, Ticket
+from tickets.models import Article, Message, Problem, Task, TaskStatus, Ticket, TicketStatus
 
 
 def tasks_visible_to(user: Any) -> QuerySet[Task]:
@@ -73,6 +73,43 @@ def ticket_messages(*, ticket: Ticket, user: Any) -> QuerySet[Message]:
     if getattr(user, "customer_id", None):
         qs = qs.filter(public=True)
     return qs.order_by("created_at", "id")
+
+
+# Either SLA target missed; the queue, its counters and the API filter share it.
+BREACHED = Q(response_breached=True) | Q(resolution_breached=True)
+
+
+def queue_tickets(*, user: Any, filters: dict[str, Any]) -> QuerySet[Ticket]:
+    """The triage queue for `user`: unclosed tickets (or one status), narrowed
+    by the queue's filters (search, priority, type, customer, assignee,
+    breached), in queue order."""
+    qs = ticket_search(tickets_visible_to(user), filters.get("q") or "")
+    status = filters.get("status")
+    qs = qs.filter(status=status) if status else qs.exclude(status=TicketStatus.CLOSED)
+    if filters.get("priority"):
+        qs = qs.filter(priority=filters["priority"])
+    if filters.get("type"):
+        qs = qs.filter(type=filters["type"])
+    if filters.get("customer"):
+        qs = qs.filter(customer__number=filters["customer"].strip())
+    if filters.get("assignee"):
+        qs = qs.filter(assignee__username=filters["assignee"].strip())
+    if filters.get("breached") is not None:
+        qs = qs.filter(BREACHED) if filters["breached"] else qs.exclude(BREACHED)
+    return queue_order(qs)
+
+
+def queue_counters(*, user: Any) -> dict[str, int]:
+    """The queue's live counters in one aggregate query."""
+    unclosed = tickets_visible_to(user).exclude(status=TicketStatus.CLOSED)
+    return unclosed.aggregate(
+        total=Count("id"),
+        unclassified=Count("id", filter=Q(classified=False)),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        breached=Count("id", filter=BREACHED),
+        mine=Count("id", filter=Q(assignee=user)),
+        waiting=Count("id", filter=Q(status=TicketStatus.WAITING_ON_CUSTOMER)),
+    )
 
 
 def queue_order(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -25,12 +25,11 @@ from tickets.models import (
     CauseCode,
     Department,
     Escalation,
-    EscalationStatus,
     Extension,
-    ExtensionStatus,
     Impact,
     Message,
     PriorityMatrix,
+    RequestStatus,
     Resolution,
     SlaContract,
     Ticket,
@@ -293,17 +292,14 @@ def ticket_message_add(
             if ticket.status == TicketStatus.WAITING_ON_CUSTOMER
             else "customer reopened"
         )
-        return _transition_then(ticket, TicketStatus.OPEN, actor, now, reason, message)
+        _transition(ticket=ticket, to=TicketStatus.OPEN, actor=actor, now=now, reason=reason)
+        return message
     if first_response and ticket.status == TicketStatus.NEW:
-        return _transition_then(ticket, TicketStatus.OPEN, actor, now, "first response", message)
+        _transition(
+            ticket=ticket, to=TicketStatus.OPEN, actor=actor, now=now, reason="first response"
+        )
+        return message
     ticket_sla_refresh(ticket=ticket, now=now)
-    return message
-
-
-def _transition_then(
-    ticket: Ticket, to: str, actor: Any, now: datetime, reason: str, message: Message
-) -> Message:
-    _transition(ticket=ticket, to=to, actor=actor, now=now, reason=reason)
     return message
 
 
@@ -532,9 +528,9 @@ def extension_request(
         errors["appointment"] = _("The follow-up appointment must lie in the future.")
     elif ticket.resolution_due_at and appointment <= ticket.resolution_due_at:
         errors["appointment"] = _("The appointment must lie after the current due time.")
-    if ticket.extensions.filter(status=ExtensionStatus.APPROVED).exists():
+    if ticket.extensions.filter(status=RequestStatus.APPROVED).exists():
         errors["ticket"] = _("This ticket has had its extension already.")
-    elif ticket.extensions.filter(status=ExtensionStatus.REQUESTED).exists():
+    elif ticket.extensions.filter(status=RequestStatus.REQUESTED).exists():
         errors["ticket"] = _("An extension request is waiting for a decision.")
     if ticket.status not in ACTIVE_STATUSES and ticket.status != TicketStatus.WAITING_ON_CUSTOMER:
         errors["ticket"] = _("Only a ticket that is being worked on can be extended.")
@@ -565,11 +561,11 @@ def extension_decide(
     if not actor.has_perm("tickets.approve_extension"):
         raise PermissionDenied(_("Only the IT manager decides on extensions."))
     extension = Extension.objects.select_for_update().get(pk=extension.pk)
-    if extension.status != ExtensionStatus.REQUESTED:
+    if extension.status != RequestStatus.REQUESTED:
         raise ValidationError({"extension": _("This extension has been decided already.")})
     if not approve and not note.strip():
         raise ValidationError({"note": _("Say why the extension is refused.")})
-    extension.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+    extension.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
     extension.decided_by, extension.decided_at, extension.decision_note = actor, now, note
     extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     ticket = _lock(extension.ticket)
@@ -610,7 +606,7 @@ def escalation_request(
         errors["reason"] = _("Describe what was tried and why it needs escalation.")
     if ticket.status not in (TicketStatus.OPEN, TicketStatus.NEW):
         errors["ticket"] = _("Only an open ticket can be escalated.")
-    if ticket.escalations.filter(status=EscalationStatus.REQUESTED).exists():
+    if ticket.escalations.filter(status=RequestStatus.REQUESTED).exists():
         errors["ticket"] = _("An escalation request is waiting for a decision.")
     if errors:
         raise ValidationError(errors)
@@ -648,14 +644,14 @@ def escalation_decide(
     if not actor.has_perm("tickets.decide_escalation"):
         raise PermissionDenied(_("Only a head of department decides on escalations."))
     escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
-    if escalation.status != EscalationStatus.REQUESTED:
+    if escalation.status != RequestStatus.REQUESTED:
         raise ValidationError({"escalation": _("This escalation has been decided already.")})
     if approve and (engineer is None or engineer.grade != Grade.SENIOR or not engineer.is_active):
         raise ValidationError({"engineer": _("Choose a senior engineer to take the subtask.")})
     if not approve and not note.strip():
         raise ValidationError({"note": _("Say why the escalation is refused.")})
     ticket = _lock(escalation.ticket)
-    escalation.status = EscalationStatus.APPROVED if approve else EscalationStatus.REFUSED
+    escalation.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
     escalation.decided_by, escalation.decided_at, escalation.decision_note = actor, now, note
     if approve and engineer is not None:
         escalation.engineer = engineer

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,18 +40,17 @@ from tickets.forms import (
 from tickets.models import (
     Attachment,
     Escalation,
-    EscalationStatus,
     Extension,
-    ExtensionStatus,
+    RequestStatus,
     Ticket,
     TicketStatus,
 )
 from tickets.selectors import (
-    queue_order,
+    queue_counters,
+    queue_tickets,
     sla_timeline,
     ticket_get,
     ticket_messages,
-    ticket_search,
     tickets_visible_to,
 )
 from tickets.services import (
@@ -71,55 +70,18 @@ VIEW = "tickets.view_ticket"
 CHANGE = "tickets.change_ticket"
 
 
-def _filtered_queue(request: HttpRequest) -> tuple[QueueFilterForm, QuerySet[Ticket]]:
-    form = QueueFilterForm(request.GET)
-    qs = tickets_visible_to(request.user)
-    if not form.is_valid():
-        return form, qs.exclude(status=TicketStatus.CLOSED)
-    data = form.cleaned_data
-    qs = ticket_search(qs, data["q"])
-    qs = (
-        qs.filter(status=data["status"])
-        if data["status"]
-        else qs.exclude(status=TicketStatus.CLOSED)
-    )
-    if data["priority"]:
-        qs = qs.filter(priority=data["priority"])
-    if data["type"]:
-        qs = qs.filter(type=data["type"])
-    if data["customer"]:
-        qs = qs.filter(customer__number=data["customer"].strip())
-    if data["assignee"]:
-        qs = qs.filter(assignee__username=data["assignee"].strip())
-    if data["breached"] is not None:
-        either = Q(response_breached=True) | Q(resolution_breached=True)
-        qs = qs.filter(either) if data["breached"] else qs.exclude(either)
-    return form, qs
-
-
-def _counters(request: HttpRequest) -> dict[str, int]:
-    """The queue's live counters in one aggregate query."""
-    unclosed = tickets_visible_to(request.user).exclude(status=TicketStatus.CLOSED)
-    return unclosed.aggregate(
-        total=Count("id"),
-        unclassified=Count("id", filter=Q(classified=False)),
-        unassigned=Count("id", filter=Q(assignee__isnull=True)),
-        breached=Count("id", filter=Q(response_breached=True) | Q(resolution_breached=True)),
-        mine=Count("id", filter=Q(assignee=request.user)),
-        waiting=Count("id", filter=Q(status=TicketStatus.WAITING_ON_CUSTOMER)),
-    )
-
-
 @permission_required(VIEW)
 def queue(request: HttpRequest) -> HttpResponse:
-    form, qs = _filtered_queue(request)
-    page = Paginator(queue_order(qs), 50).get_page(request.GET.get("page"))
+    form = QueueFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = queue_tickets(user=request.user, filters=filters)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "counters": _counters(request),
+        "counters": queue_counters(user=request.user),
         "now": timezone.now(),
         "query": query.urlencode(),
     }
@@ -166,8 +128,8 @@ PAGE_FORMS: dict[str, tuple[type[forms.Form], str | None]] = {
 def _page(
     request: HttpRequest, ticket: Ticket, status: int = 200, **overrides: forms.Form
 ) -> HttpResponse:
-    pending_extension = ticket.extensions.filter(status=ExtensionStatus.REQUESTED).first()
-    pending_escalation = ticket.escalations.filter(status=EscalationStatus.REQUESTED).first()
+    pending_extension = ticket.extensions.filter(status=RequestStatus.REQUESTED).first()
+    pending_escalation = ticket.escalations.filter(status=RequestStatus.REQUESTED).first()
     initial: dict[str, dict[str, Any]] = {
         "classify_form": {
             "impact": ticket.impact,
@@ -194,7 +156,7 @@ def _page(
         "timeline": sla_timeline(ticket),
         "pending_extension": pending_extension,
         "pending_escalation": pending_escalation,
-        "extensions_used": ticket.extensions.filter(status=ExtensionStatus.APPROVED).count(),
+        "extensions_used": ticket.extensions.filter(status=RequestStatus.APPROVED).count(),
         "tasks": ticket_tasks(ticket),
         "articles": ticket.articles.order_by("title"),
         "problems": ticket.problems.order_by("-created_at"),
@@ -302,7 +264,7 @@ def _triage(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
 
 
 def _decide_extension(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
-    extension = get_object_or_404(Extension, ticket=ticket, status=ExtensionStatus.REQUESTED)
+    extension = get_object_or_404(Extension, ticket=ticket, status=RequestStatus.REQUESTED)
     extension_decide(
         extension=extension,
         approve=data["decision"] == "approve",
@@ -314,7 +276,7 @@ def _decide_extension(request: HttpRequest, ticket: Ticket, data: dict[str, Any]
 
 
 def _decide_escalation(request: HttpRequest, ticket: Ticket, data: dict[str, Any]) -> str:
-    escalation = get_object_or_404(Escalation, ticket=ticket, status=EscalationStatus.REQUESTED)
+    escalation = get_object_or_404(Escalation, ticket=ticket, status=RequestStatus.REQUESTED)
     escalation_decide(
         escalation=escalation,
         approve=data["decision"] == "approve",
