@@ -41,6 +41,10 @@ _READ_BASE = [
     "tickets.view_task",
     "tickets.view_ticket",
     "changes.view_change",
+    "backups.view_backupjob",
+    "backups.view_backupcheck",
+    "backups.view_backupproblem",
+    "backups.view_restoretest",
 ]
 _ENGINEER = [
     *_READ_BASE,
@@ -49,6 +53,12 @@ _ENGINEER = [
     "tickets.change_ticket",
     "changes.add_change",
     "changes.change_change",
+    # Engineers edit backup configuration and handle any group's check (a
+    # colleague covers); reassigning problems is for heads and managers.
+    "backups.add_backupjob",
+    "backups.change_backupjob",
+    "backups.change_backupcheck",
+    "backups.add_restoretest",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -57,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ENGINEER,
         "tickets.change_task",
         "tickets.decide_escalation",
+        "backups.change_backupproblem",
         "accounts.add_absence",
         "accounts.change_absence",
         "accounts.add_oncallshift",
@@ -84,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_ENGINEER,
         "tickets.change_task",
         "tickets.approve_extension",
+        "backups.change_backupproblem",
         "accounts.change_customer",
         "accounts.add_absence",
         "accounts.change_absence",

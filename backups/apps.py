@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class BackupsConfig(AppConfig):
     name = "backups"
     verbose_name = _("Backup checks")
+
+    def ready(self) -> None:
+        from backups import notifications  # noqa: F401  (notifiers)

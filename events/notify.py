@@ -4,9 +4,11 @@ has no notifier is marked processed as soon as it is written."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.conf import settings
 
 from events.models import Event
 
@@ -40,3 +42,17 @@ def mails_for(event: Event) -> list[Mail]:
     for function in _NOTIFIERS.get(event.kind, []):
         mails.extend(m for m in function(event) if m.recipient)
     return mails
+
+
+def mails_to(people: Iterable[Any], template: str, context: dict[str, Any]) -> list[Mail]:
+    """One mail per person with an address, in that person's language."""
+    return [
+        Mail(
+            recipient=person.email,
+            template=template,
+            context=context,
+            language=person.language or settings.LANGUAGE_CODE,
+        )
+        for person in people
+        if person.email
+    ]

@@ -11,6 +11,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 
@@ -46,6 +47,23 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "tickets.close_resolved",
         "schedule": crontab(minute=15),
         "options": {"expires": 3000},
+    },
+    # 09:00 Europe/Amsterdam and every quarter after it: the first run makes
+    # the day's checks, later ones catch up after downtime and mark overdue runs.
+    "create-backup-checks": {
+        "task": "backups.create_daily_checks",
+        "schedule": crontab(minute="*/15", hour=f"{settings.BACKUP_CHECK_HOUR}-23"),
+        "options": {"expires": 600},
+    },
+    "follow-up-backup-problems": {
+        "task": "backups.follow_up_problems",
+        "schedule": crontab(minute="7-59/15"),
+        "options": {"expires": 600},
+    },
+    "send-backup-report": {
+        "task": "backups.send_daily_report",
+        "schedule": crontab(minute="*/15", hour=f"{settings.BACKUP_REPORT_HOUR}-23"),
+        "options": {"expires": 600},
     },
     "prepare-cab-meeting": {
         "task": "changes.prepare_cab_meeting",

@@ -313,6 +313,12 @@ CAB_WEEKDAY = env_int("CAB_WEEKDAY", 1, minimum=0, maximum=6)  # 0 = Monday; def
 CAB_HOUR = env_int("CAB_HOUR", 14, minimum=0, maximum=23)
 CAB_MINUTE = env_int("CAB_MINUTE", 0, minimum=0, maximum=59)
 TICKET_AUTO_CLOSE_DAYS = env_int("TICKET_AUTO_CLOSE_DAYS", 5, minimum=1)
+# Backups: the daily check from this hour (Europe/Amsterdam), the report mail
+# from BACKUP_REPORT_HOUR, and the follow-up of problems nobody picked up.
+BACKUP_CHECK_HOUR = env_int("BACKUP_CHECK_HOUR", 9, minimum=0, maximum=23)
+BACKUP_REPORT_HOUR = env_int("BACKUP_REPORT_HOUR", 10, minimum=0, maximum=23)
+BACKUP_PROBLEM_REMIND_HOURS = env_int("BACKUP_PROBLEM_REMIND_HOURS", 4, minimum=1)
+BACKUP_PROBLEM_ESCALATE_HOURS = env_int("BACKUP_PROBLEM_ESCALATE_HOURS", 24, minimum=1)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10, minimum=1, maximum=100) * 1024 * 1024
 ATTACHMENT_TYPES = set(
     env_list(

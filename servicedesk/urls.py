@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from backups import api as backups_api
 from changes import api as changes_api
 from changes import schedule_views as changes_schedule_views
 from servicedesk import views as site_views
@@ -39,6 +40,8 @@ api_v1 = [
     path("tasks/<str:public_id>/", tickets_api.TaskDetailView.as_view(), name="task-detail"),
     path("tasks/<str:public_id>/close/", tickets_api.TaskCloseView.as_view(), name="task-close"),
     path("tasks/<str:public_id>/reopen/", tickets_api.TaskReopenView.as_view(), name="task-reopen"),
+    path("backup-runs/", backups_api.BackupRunView.as_view(), name="backup-runs"),
+    path("backup-checks/", backups_api.BackupCheckListView.as_view(), name="backup-checks"),
     path("changes/", changes_api.ChangeListView.as_view(), name="change-list"),
     path(
         "changes/schedule.ics",
@@ -128,6 +131,7 @@ urlpatterns = [
     path("call-cards/<uuid:public_id>/ticket/", kb_views.call_card_ticket, name="call-card-ticket"),
     path("customers/", accounts_views.customer_list, name="customer-list"),
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
+    path("backups/", include("backups.urls")),
     path("changes/schedule/", changes_schedule_views.schedule, name="change-schedule"),
     path("changes/", include("changes.urls")),
     path("changes/", include("changes.page_urls")),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from accounts.selectors import users_in_role
 from events.models import Event
-from events.notify import Mail, notifier
+from events.notify import Mail, mails_to, notifier
 from tickets.models import Channel, Message, Task, Ticket
 
 
@@ -80,19 +79,6 @@ def _ticket_context(ticket: Ticket, event: Event) -> dict[str, str]:
     }
 
 
-def _to_people(users: Iterable[Any], template: str, context: dict[str, str]) -> list[Mail]:
-    return [
-        Mail(
-            recipient=u.email,
-            template=template,
-            context=context,
-            language=u.language or settings.LANGUAGE_CODE,
-        )
-        for u in users
-        if u.email
-    ]
-
-
 def _to_customer(ticket: Ticket, template: str, context: dict[str, str]) -> list[Mail]:
     """The requester when known, else the address the ticket came from by
     mail, else the customer's contact address. The link is the portal's page
@@ -101,7 +87,7 @@ def _to_customer(ticket: Ticket, template: str, context: dict[str, str]) -> list
     portal = reverse("portal:ticket-detail", args=[ticket.number]) if ticket.customer else ""
     context = {**context, "url": settings.SITE_URL + portal if portal else ""}
     if ticket.requester and ticket.requester.email:
-        return _to_people([ticket.requester], template, context)
+        return mails_to([ticket.requester], template, context)
     address = ticket.reply_to or (ticket.customer.email if ticket.customer else "")
     if address:
         return [
@@ -158,7 +144,7 @@ def ticket_message(event: Event) -> list[Mail]:
     }
     if event.data.get("from_customer"):
         people = [ticket.assignee] if ticket.assignee else []
-        return _to_people(people, "ticket-customer-reply", context)
+        return mails_to(people, "ticket-customer-reply", context)
     return _to_customer(ticket, "ticket-reply", context)
 
 
@@ -167,20 +153,20 @@ def sla_warning(event: Event) -> list[Mail]:
     """At the warning point the assignee (or, unassigned, the heads) hears of it."""
     ticket = _ticket(event)
     people = [ticket.assignee] if ticket.assignee else list(users_in_role(Role.HEAD_OF_DEPARTMENT))
-    return _to_people(people, "sla-warning", _ticket_context(ticket, event))
+    return mails_to(people, "sla-warning", _ticket_context(ticket, event))
 
 
 @notifier("ticket.sla_breached")
 def sla_breached(event: Event) -> list[Mail]:
     ticket = _ticket(event)
     people = users_in_role(Role.HEAD_OF_DEPARTMENT) | users_in_role(Role.IT_MANAGER)
-    return _to_people(people.distinct(), "sla-breached", _ticket_context(ticket, event))
+    return mails_to(people.distinct(), "sla-breached", _ticket_context(ticket, event))
 
 
 @notifier("ticket.extension_requested")
 def extension_requested(event: Event) -> list[Mail]:
     ticket = _ticket(event)
-    return _to_people(
+    return mails_to(
         users_in_role(Role.IT_MANAGER), "extension-requested", _ticket_context(ticket, event)
     )
 
@@ -192,7 +178,7 @@ def extension_approved(event: Event) -> list[Mail]:
     context = _ticket_context(ticket, event)
     mails = _to_customer(ticket, "extension-customer", context)
     if ticket.assignee:
-        mails += _to_people([ticket.assignee], "extension-decided", {**context, "approved": "yes"})
+        mails += mails_to([ticket.assignee], "extension-decided", {**context, "approved": "yes"})
     return mails
 
 
@@ -200,13 +186,13 @@ def extension_approved(event: Event) -> list[Mail]:
 def extension_refused(event: Event) -> list[Mail]:
     ticket = _ticket(event)
     people = [ticket.assignee] if ticket.assignee else []
-    return _to_people(people, "extension-decided", _ticket_context(ticket, event))
+    return mails_to(people, "extension-decided", _ticket_context(ticket, event))
 
 
 @notifier("ticket.escalation_requested")
 def escalation_requested(event: Event) -> list[Mail]:
     ticket = _ticket(event)
-    return _to_people(
+    return mails_to(
         users_in_role(Role.HEAD_OF_DEPARTMENT),
         "escalation-requested",
         _ticket_context(ticket, event),
@@ -221,7 +207,7 @@ def escalation_decided(event: Event) -> list[Mail]:
         **_ticket_context(ticket, event),
         "approved": "yes" if event.kind.endswith("approved") else "",
     }
-    return _to_people([ticket.assignee] if ticket.assignee else [], "escalation-decided", context)
+    return mails_to([ticket.assignee] if ticket.assignee else [], "escalation-decided", context)
 
 
 @notifier("ticket.transition")
