@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Absence, Customer, Grade, OnCallShift, User
 from accounts.roles import Role, roles_sync
+from backups.demo import load_demo_backups
 from tickets.models import CauseCode, SlaContract, Task, Ticket
 from tickets.seed import seed_reference_data
 from tickets.services import (
@@ -135,6 +136,7 @@ class Command(BaseCommand):
         self._tasks(staff, now)
         self._tickets(staff, now)
         self._knowledge(staff, now)
+        load_demo_backups(staff, now)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _user(self, username: str, password: str, **fields: Any) -> User:
