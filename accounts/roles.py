@@ -45,6 +45,15 @@ _READ_BASE = [
     "backups.view_backupcheck",
     "backups.view_backupproblem",
     "backups.view_restoretest",
+    "inventory.view_location",
+    "inventory.view_configurationitem",
+    "inventory.view_product",
+    "inventory.view_stocklevel",
+    "inventory.view_stockmovement",
+    "inventory.view_purchaseorder",
+    "inventory.view_stockcount",
+    "inventory.view_machineupdate",
+    "inventory.view_delivery",
 ]
 _ENGINEER = [
     *_READ_BASE,
@@ -59,6 +68,17 @@ _ENGINEER = [
     "backups.change_backupjob",
     "backups.change_backupcheck",
     "backups.add_restoretest",
+    # Network editors. Rules that depend on the grade (ordering stock, receiving
+    # in a datacenter: senior engineers) are checked in the services.
+    "inventory.add_configurationitem",
+    "inventory.change_configurationitem",
+    "inventory.reveal_secret",
+    "inventory.add_purchaseorder",
+    "inventory.add_receipt",
+    "inventory.change_stockcount",
+    "inventory.add_machineupdate",
+    "inventory.change_machineupdate",
+    "inventory.change_delivery",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -96,13 +116,25 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.change_task",
         "tickets.approve_extension",
         "backups.change_backupproblem",
+        "inventory.add_product",
+        "inventory.change_product",
+        "inventory.add_stockcount",
+        "inventory.change_purchaseorder",
+        "inventory.add_delivery",
         "accounts.change_customer",
         "accounts.add_absence",
         "accounts.change_absence",
         "accounts.add_oncallshift",
         "accounts.change_oncallshift",
     ],
-    Role.SALES: ["accounts.view_customer", "tickets.view_task", "tickets.view_ticket"],
+    Role.SALES: [
+        "accounts.view_customer",
+        "tickets.view_task",
+        "tickets.view_ticket",
+        "inventory.view_configurationitem",
+        "inventory.view_delivery",
+        "inventory.add_delivery",
+    ],
     Role.VIEWER: [*_READ_BASE],
 }
 

@@ -80,7 +80,16 @@ class BackupJob(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="backup_jobs"
     )
-    # The machine's hostname; becomes a link to the Network item once it exists.
+    # The Network item when it is registered there; the hostname is kept
+    # (copied from the item) so jobs of unregistered machines work too.
+    machine = models.ForeignKey(
+        "inventory.ConfigurationItem",
+        verbose_name=_("Network item"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="backup_jobs",
+    )
     hostname = models.CharField(_("machine"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=BackupKind.choices)
     os_family = models.CharField(_("OS family"), max_length=10, choices=OsFamily.choices)

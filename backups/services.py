@@ -35,7 +35,7 @@ from backups.models import (
     RunStatus,
     Severity,
 )
-from events.services import event_record
+from events.services import event_record, fields_apply
 from tickets.models import Task, TaskStatus
 from tickets.task_services import task_create, task_transition
 
@@ -45,6 +45,7 @@ JOB_FIELDS = [
     "reference",
     "customer",
     "hostname",
+    "machine",
     "kind",
     "os_family",
     "full_days",
@@ -56,12 +57,6 @@ JOB_FIELDS = [
     "restore_interval_days",
     "active",
 ]
-
-
-def _audit_value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
 
 
 @transaction.atomic
@@ -80,17 +75,17 @@ def backup_job_save(
             except ValueError:
                 message = _("Use weekday digits 0 (Monday) to 6 (Sunday).")
                 raise ValidationError({name: message}) from None
+    machine = fields.get("machine")
+    if machine is not None:
+        if machine.customer_id != getattr(fields.get("customer"), "pk", machine.customer_id):
+            raise ValidationError({"machine": _("The machine belongs to another customer.")})
+        fields["hostname"] = machine.hostname or fields.get("hostname", "")
     created = job is None
     if job is None:
         job = BackupJob(configured_at=now)
     else:
         job = BackupJob.objects.select_for_update().get(pk=job.pk)
-    changes: dict[str, list[Any]] = {}
-    for name, value in fields.items():
-        old = getattr(job, name) if not created else None
-        if created or old != value:
-            changes[name] = [_audit_value(old), _audit_value(value)]
-        setattr(job, name, value)
+    changes = fields_apply(job, fields, created=created)
     if not job.full_days and not job.incremental_days:
         raise ValidationError({"full_days": _("A job must run on at least one weekday.")})
     if set(job.full_days) & set(job.incremental_days):

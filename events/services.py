@@ -64,6 +64,28 @@ def event_record(
     return event
 
 
+def _audit_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def fields_apply(
+    obj: models.Model, values: dict[str, Any], *, created: bool
+) -> dict[str, list[Any]]:
+    """Set `values` on `obj` and return what changed as {field: [old, new]}
+    (JSON-safe), the field-level history an audit event carries. On a new
+    object every given field counts as changed from None. Secrets must not be
+    passed here: the history is readable by everyone who may see the object."""
+    changes: dict[str, list[Any]] = {}
+    for name, value in values.items():
+        old = None if created else getattr(obj, name)
+        if created or old != value:
+            changes[name] = [_audit_value(old), _audit_value(value)]
+        setattr(obj, name, value)
+    return changes
+
+
 def history_of(obj: models.Model) -> models.QuerySet[Event]:
     return Event.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk

@@ -20,6 +20,9 @@ NAVIGATION = [
     ("change-schedule", _("Schedule"), "changes.view_change"),
     ("backup-checks", _("Backups"), "backups.view_backupcheck"),
     ("network", _("Network"), "inventory.view_configurationitem"),
+    ("inventory-stock", _("Stock"), "inventory.view_stocklevel"),
+    ("inventory-updates", _("Updates"), "inventory.view_machineupdate"),
+    ("inventory-deliveries", _("Deliveries"), "inventory.view_delivery"),
     ("reports", _("Reports"), "reports.view_report"),
     ("customer-list", _("Customers"), "accounts.view_customer"),
 ]

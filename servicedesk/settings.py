@@ -313,6 +313,12 @@ CAB_WEEKDAY = env_int("CAB_WEEKDAY", 1, minimum=0, maximum=6)  # 0 = Monday; def
 CAB_HOUR = env_int("CAB_HOUR", 14, minimum=0, maximum=23)
 CAB_MINUTE = env_int("CAB_MINUTE", 0, minimum=0, maximum=59)
 TICKET_AUTO_CLOSE_DAYS = env_int("TICKET_AUTO_CLOSE_DAYS", 5, minimum=1)
+# Network secrets (server passwords) are encrypted with this key (Fernet: 32
+# url-safe base64 bytes; `python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`). Without it a key is derived from
+# SECRET_KEY, which `check --deploy` reports: rotating SECRET_KEY would then
+# make stored secrets unreadable.
+NETWORK_SECRET_KEY = env_str("NETWORK_SECRET_KEY", "")
 # Backups: the daily check from this hour (Europe/Amsterdam), the report mail
 # from BACKUP_REPORT_HOUR, and the follow-up of problems nobody picked up.
 BACKUP_CHECK_HOUR = env_int("BACKUP_CHECK_HOUR", 9, minimum=0, maximum=23)

@@ -42,6 +42,7 @@ api_v1 = [
     path("tasks/<str:public_id>/reopen/", tickets_api.TaskReopenView.as_view(), name="task-reopen"),
     path("backup-runs/", backups_api.BackupRunView.as_view(), name="backup-runs"),
     path("backup-checks/", backups_api.BackupCheckListView.as_view(), name="backup-checks"),
+    path("", include("inventory.api_urls")),
     path("changes/", changes_api.ChangeListView.as_view(), name="change-list"),
     path(
         "changes/schedule.ics",
@@ -132,6 +133,7 @@ urlpatterns = [
     path("customers/", accounts_views.customer_list, name="customer-list"),
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
     path("backups/", include("backups.urls")),
+    path("network/", include("inventory.urls")),
     path("changes/schedule/", changes_schedule_views.schedule, name="change-schedule"),
     path("changes/", include("changes.urls")),
     path("changes/", include("changes.page_urls")),

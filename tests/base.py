@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from accounts.models import Customer, Grade, User
 from accounts.roles import Role, roles_sync
 from tickets.models import SlaContract
+from inventory.seed import seed_locations
 from tickets.seed import seed_reference_data
 
 
@@ -58,6 +59,7 @@ def make_user(
 def make_personas(password: str | None = None) -> Personas:
     roles_sync()
     seed_reference_data()  # transactional tests flush what migrations seeded
+    seed_locations()
     standard = SlaContract.objects.get(code="standard")
     managed = SlaContract.objects.get(code="managed")
     customer = Customer.objects.create(

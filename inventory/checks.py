@@ -1,0 +1,1 @@
+"""System checks of Network (secret key configuration)."""

@@ -1,0 +1,1 @@
+"""Mails caused by delivery events."""

@@ -1,0 +1,5 @@
+"""Pages of Network (delivery); filled in by its area."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

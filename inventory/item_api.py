@@ -1,0 +1,5 @@
+"""API of Network machines (API.md, "Network")."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Portal pages (deliveries)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

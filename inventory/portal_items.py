@@ -1,0 +1,5 @@
+"""Portal pages (items)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Portal pages (updates)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
