@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from backups.models import (
+    NEEDS_HANDLING,
     BackupCheck,
     BackupJob,
     BackupProblem,
@@ -17,6 +19,7 @@ from backups.models import (
     LineState,
     ProblemStatus,
     RestoreTest,
+    RunStatus,
 )
 
 
@@ -50,7 +53,7 @@ def checks_visible_to(user: Any) -> QuerySet[BackupCheck]:
         line_count=Count("lines"),
         open_count=Count(
             "lines",
-            filter=Q(lines__state__in=["warning", "failed", "missing"], lines__handling="")
+            filter=Q(lines__state__in=NEEDS_HANDLING, lines__handling="")
             | Q(lines__state=LineState.PENDING),
         ),
     )
@@ -140,3 +143,14 @@ def restore_tests_recent(user: Any) -> QuerySet[RestoreTest]:
         .select_related("job__customer", "performed_by")
         .order_by("-performed_on", "-recorded_at")
     )
+
+
+def with_last_status_labels(jobs: Iterable[BackupJob]) -> list[BackupJob]:
+    """Jobs of jobs_visible_to() as a list, each with `last_status_label`: the
+    annotation holds the raw status value, pages show its translated label."""
+    labels: dict[str, Any] = dict(RunStatus.choices)
+    jobs = list(jobs)
+    for job in jobs:
+        status = str(getattr(job, "last_status", None) or "")
+        job.last_status_label = labels.get(status, status)  # type: ignore[attr-defined]
+    return jobs

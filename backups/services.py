@@ -4,6 +4,7 @@ follow-up, restore tests and the daily report."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -30,6 +32,7 @@ from backups.models import (
     LineState,
     ProblemStatus,
     ResponsibilityGroup,
+    RestoreResult,
     RestoreTest,
     RunSource,
     RunStatus,
@@ -38,6 +41,8 @@ from backups.models import (
 from events.services import event_record, fields_apply
 from tickets.models import Task, TaskStatus
 from tickets.task_services import task_create, task_transition
+
+logger = logging.getLogger(__name__)
 
 # --- Jobs -----------------------------------------------------------------------
 
@@ -97,7 +102,7 @@ def backup_job_save(
     job.configured_by = actor
     job.configured_at = now
     if job.restore_due_on is None or "restore_interval_days" in changes:
-        job.restore_due_on = _restore_due(job, now.date())
+        job.restore_due_on = _restore_due(job, timezone.localdate(now))
     job.full_clean()
     job.save()
     event_record(
@@ -190,7 +195,18 @@ def _line_attach_run(*, line: CheckLine, run: BackupRun, now: datetime) -> None:
     from_state = line.state
     line.run = run
     line.state = state
-    line.save(update_fields=["run", "state"])
+    fields = ["run", "state"]
+    if (
+        line.handling == Handling.NO_INCIDENT
+        and state != from_state
+        and state in (LineState.FAILED, LineState.WARNING)
+    ):
+        # "No incident" was said of what was seen then (e.g. a missing run of
+        # a machine in maintenance); a failure reported since needs a new look.
+        # The old judgement stays in the check's history.
+        line.handling, line.reason, line.handled_by, line.handled_at = "", "", None, None
+        fields += ["handling", "reason", "handled_by", "handled_at"]
+    line.save(update_fields=fields)
     check = BackupCheck.objects.select_for_update().get(pk=line.backup_check_id)
     event_record(
         obj=check,
@@ -242,7 +258,12 @@ def backup_checks_create(*, now: datetime) -> list[BackupCheck]:
         try:
             created.append(_check_create(group=group, day=day, now=now))
         except IntegrityError:
-            continue
+            continue  # another worker made this group's check first
+        except ValidationError:
+            # Nobody can take this group's check (everyone absent, no IT
+            # manager): log it loudly and still make the other groups' checks;
+            # the next run of the task tries again.
+            logger.exception("no backup check for group %s on %s", group.code, day)
     return created
 
 
@@ -406,8 +427,12 @@ def check_open_lines(check: BackupCheck) -> Any:
 
 
 def line_default_severity(line: CheckLine) -> str:
+    # The previous night's run, not this one (which may start up to the match
+    # window early).
     previous = (
-        BackupRun.objects.filter(job_id=line.job_id, started_at__lt=line.expected_start)
+        BackupRun.objects.filter(
+            job_id=line.job_id, started_at__lte=line.expected_start - schedule.MATCH_WINDOW
+        )
         .order_by("-started_at")
         .values_list("status", flat=True)
         .first()
@@ -576,7 +601,7 @@ def _problem_transition(
     from_state = problem.status
     problem.status = to
     fields = ["status"]
-    if to == ProblemStatus.IN_PROGRESS and problem.picked_up_at is None:
+    if to in (ProblemStatus.IN_PROGRESS, ProblemStatus.SOLVED) and problem.picked_up_at is None:
         problem.picked_up_at = now
         fields.append("picked_up_at")
     problem.save(update_fields=fields)
@@ -631,7 +656,10 @@ def backup_problems_follow_up(*, now: datetime, batch: int = 200) -> dict[str, i
 def restore_test_record(
     *, job: BackupJob, performed_on: date, result: str, actor: User, now: datetime, notes: str = ""
 ) -> RestoreTest:
-    if performed_on > now.date():
+    today = timezone.localdate(now)
+    if result not in RestoreResult.values:
+        raise ValidationError({"result": _("Choose restored or failed.")})
+    if performed_on > today:
         raise ValidationError({"performed_on": _("A restore test cannot be in the future.")})
     test = RestoreTest.objects.create(
         job=job,
@@ -642,7 +670,7 @@ def restore_test_record(
         recorded_at=now,
     )
     job = BackupJob.objects.select_for_update().get(pk=job.pk)
-    job.restore_due_on = _restore_due(job, now.date())
+    job.restore_due_on = _restore_due(job, today)
     job.save(update_fields=["restore_due_on"])
     event_record(
         obj=job,

@@ -13,4 +13,5 @@ urlpatterns = [
     path("tickets/<str:number>/reopen/", views.ticket_reopen_view, name="ticket-reopen"),
     path("changes/", views.change_list, name="changes"),
     path("changes/<str:number>/", views.change_detail, name="change-detail"),
+    path("backups/", views.backups, name="backups"),
 ]

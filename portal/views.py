@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import customer_get
+from backups.selectors import jobs_visible_to, with_last_status_labels
 from changes.models import Change
 from portal.forms import ConfirmForm, PortalReplyForm, PortalTicketForm, ReopenForm
 from portal.selectors import ALL, CLOSED, OPEN, portal_sla, portal_tickets
@@ -219,3 +220,11 @@ def change_detail(request: HttpRequest, number: str) -> HttpResponse:
     if change is None:
         raise Http404
     return render(request, "portal/change_detail.html", {"change": change})
+
+
+@customer_required
+def backups(request: HttpRequest) -> HttpResponse:
+    """The company's active backup jobs with their latest run and next restore
+    test; jobs_visible_to scopes them to the user's own company."""
+    jobs = jobs_visible_to(request.user).order_by("hostname", "reference")
+    return render(request, "portal/backups.html", {"jobs": with_last_status_labels(jobs)})

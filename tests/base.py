@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 
 from accounts.models import Customer, Grade, User
 from accounts.roles import Role, roles_sync
-from tickets.models import SlaContract
 from inventory.seed import seed_locations
+from tickets.models import SlaContract
 from tickets.seed import seed_reference_data
 
 

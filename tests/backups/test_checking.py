@@ -388,3 +388,92 @@ def test_a_bad_schedule_is_refused_with_the_field(
     assert field in error.value.message_dict
     setup.mysql.refresh_from_db()
     assert setup.mysql.full_days == "6"
+
+
+def test_a_run_that_started_a_little_early_is_not_its_own_previous_failure(
+    personas: Personas, setup: BackupSetup
+) -> None:
+    early = MYSQL_START - timedelta(minutes=1)  # 00:59 for the 01:00 slot
+    backup_run_report(job=setup.mysql, status="failed", started_at=early, now=WED_0900)
+    backup_checks_create(now=WED_0900)
+    line = CheckLine.objects.get(job=setup.mysql)
+    assert line.run is not None and line.state == "failed"
+    assert line_default_severity(line) == "minor"
+
+
+def test_a_failure_reported_after_a_no_incident_judgement_needs_a_new_look(
+    personas: Personas, setup: BackupSetup
+) -> None:
+    backup_checks_create(now=WED_0900)
+    windows = BackupCheck.objects.get(group=setup.windows)
+    check_line_handle(
+        line=windows.lines.get(),
+        handling=Handling.NO_INCIDENT,
+        reason="Machine in maintenance",
+        actor=personas.jr,
+        now=WED_0900,
+    )
+    windows.refresh_from_db()
+    assert windows.completed_at is not None
+
+    backup_run_report(job=setup.win, status="failed", started_at=MYSQL_START, now=WED_1030)
+
+    line = windows.lines.get()
+    assert (line.state, line.handling, line.reason) == ("failed", "", "")
+    windows.refresh_from_db()
+    assert windows.completed_at is None
+    judged = Event.objects.get(kind="backup_check.line_handled", object_id=windows.pk)
+    assert judged.reason == "Machine in maintenance"  # the old judgement stays in history
+
+
+def test_a_late_success_keeps_the_judgement(personas: Personas, setup: BackupSetup) -> None:
+    backup_checks_create(now=WED_0900)
+    windows = BackupCheck.objects.get(group=setup.windows)
+    check_line_handle(
+        line=windows.lines.get(),
+        handling=Handling.NO_INCIDENT,
+        reason="Runs late on Wednesdays",
+        actor=personas.jr,
+        now=WED_0900,
+    )
+    backup_run_report(job=setup.win, status="success", started_at=MYSQL_START, now=WED_1030)
+    line = windows.lines.get()
+    assert (line.state, line.handling) == ("ok", "no_incident")
+    windows.refresh_from_db()
+    assert windows.completed_at is not None
+
+
+def test_a_restore_test_done_just_after_midnight_amsterdam_time_is_today(
+    personas: Personas, setup: BackupSetup
+) -> None:
+    # 00:30 on Thursday in Amsterdam is still Wednesday in UTC.
+    just_after_midnight = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
+    restore_test_record(
+        job=setup.mysql,
+        performed_on=date(2026, 11, 26),
+        result="success",
+        actor=personas.sr,
+        now=just_after_midnight,
+    )
+    setup.mysql.refresh_from_db()
+    assert setup.mysql.restore_due_on == date(2026, 11, 26) + timedelta(days=91)
+    with pytest.raises(ValidationError) as error:
+        restore_test_record(
+            job=setup.mysql,
+            performed_on=date(2026, 11, 26),
+            result="maybe",
+            actor=personas.sr,
+            now=just_after_midnight,
+        )
+    assert "result" in error.value.message_dict
+
+
+def test_a_problem_solved_straight_away_counts_as_picked_up(
+    personas: Personas, unix_check: BackupCheck
+) -> None:
+    problem = incident(personas, unix_check)
+    backup_problem_solve(
+        problem=problem, cause="Full disk", solution="Cleaned up", actor=personas.jr, now=WED_1030
+    )
+    problem.refresh_from_db()
+    assert problem.picked_up_at == WED_1030

@@ -303,3 +303,23 @@ def test_two_workers_at_nine_create_each_check_once() -> None:
     assert BackupCheck.objects.count() == 2
     assert Task.objects.filter(status=TaskStatus.OPEN).count() == 2
     assert CheckLine.objects.count() == 3
+
+
+def test_a_group_nobody_can_take_does_not_block_the_other_groups(
+    personas: Personas, setup: BackupSetup
+) -> None:
+    absence_create(
+        user=personas.jr,
+        starts_on=WED,
+        ends_on=WED,
+        substitute=None,
+        reason="ill",
+        actor=personas.head,
+        now=WED_0900,
+    )
+    personas.itm.groups.clear()  # no IT manager to fall back on either
+    setup.windows.name = "A-Windows"  # comes first, so it would block the rest
+    setup.windows.save()
+    created = backup_checks_create(now=WED_0900)
+    assert [c.group.code for c in created] == ["unix"]
+    assert not BackupCheck.objects.filter(group=setup.windows).exists()
