@@ -398,6 +398,10 @@ class Ticket(models.Model):
     response_breach_recorded_at = models.DateTimeField(null=True, blank=True)
     resolution_breach_recorded_at = models.DateTimeField(null=True, blank=True)
     extended_until = models.DateTimeField(_("extended until"), null=True, blank=True)
+    # SLA-clock time to the first response and to the resolution (business
+    # hours of the contract's calendar, pauses excluded), for the reports.
+    response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")

@@ -379,6 +379,10 @@ class SlaState:
     resolution_warn_at: datetime | None
     response_breached: bool
     resolution_breached: bool
+    # The SLA-clock time (calendar open, pauses excluded) it took to answer and
+    # to resolve; None until it happened. Stored so reports average it in SQL.
+    response_business_seconds: int | None = None
+    resolution_business_seconds: int | None = None
 
 
 def _optional_utc(moment: datetime | None, name: str) -> datetime | None:
@@ -423,6 +427,12 @@ def compute_sla(facts: SlaFacts, *, now: datetime, warning_fraction: float) -> S
     resolved_or_now = resolved_at or now
     response_breached = response_due_at is not None and responded_or_now > response_due_at
     resolution_breached = resolution_due_at is not None and resolved_or_now > resolution_due_at
+
+    def clock(end: datetime | None) -> int | None:
+        if end is None:
+            return None
+        return int(business_time_between(calendar, created_at, end, pauses).total_seconds())
+
     return SlaState(
         response_due_at=response_due_at,
         resolution_due_at=resolution_due_at,
@@ -430,4 +440,6 @@ def compute_sla(facts: SlaFacts, *, now: datetime, warning_fraction: float) -> S
         resolution_warn_at=resolution_warn_at,
         response_breached=response_breached,
         resolution_breached=resolution_breached,
+        response_business_seconds=clock(first_response_at),
+        resolution_business_seconds=clock(resolved_at),
     )

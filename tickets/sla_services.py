@@ -76,6 +76,8 @@ SLA_FIELDS = [
     "resolution_warn_at",
     "response_breached",
     "resolution_breached",
+    "response_business_seconds",
+    "resolution_business_seconds",
 ]
 
 

@@ -433,7 +433,7 @@ SLA_CASES = [
         Case(
             now=ams(2026, 1, 21, 9),
             first_response_at=ams(2026, 1, 19, 9, 59),
-            expected=with_(FRESH, resolution_breached=True),
+            expected=with_(FRESH, resolution_breached=True, response_business_seconds=59 * 60),
         ),
         id="responded-in-time-resolution-overdue",
     ),
@@ -441,7 +441,7 @@ SLA_CASES = [
         Case(
             now=ams(2026, 1, 19, 11),
             first_response_at=ams(2026, 1, 19, 10, 1),
-            expected=with_(FRESH, response_breached=True),
+            expected=with_(FRESH, response_breached=True, response_business_seconds=61 * 60),
         ),
         id="responded-late",
     ),
@@ -450,7 +450,9 @@ SLA_CASES = [
             now=ams(2026, 1, 23, 12),
             first_response_at=ams(2026, 1, 19, 9, 5),
             resolved_at=ams(2026, 1, 20, 15),
-            expected=FRESH,
+            expected=with_(
+                FRESH, response_business_seconds=5 * 60, resolution_business_seconds=15 * 3600
+            ),
         ),
         id="resolved-in-time",
     ),
@@ -459,7 +461,12 @@ SLA_CASES = [
             now=ams(2026, 1, 23, 12),
             first_response_at=ams(2026, 1, 19, 9, 5),
             resolved_at=ams(2026, 1, 20, 16, 1),
-            expected=with_(FRESH, resolution_breached=True),
+            expected=with_(
+                FRESH,
+                resolution_breached=True,
+                response_business_seconds=5 * 60,
+                resolution_business_seconds=16 * 3600 + 60,
+            ),
         ),
         id="resolved-late",
     ),
@@ -468,7 +475,12 @@ SLA_CASES = [
             now=ams(2026, 1, 21, 9),
             first_response_at=ams(2026, 1, 19, 9, 5),
             extended_until=ams(2026, 1, 22, 15),
-            expected=with_(FRESH, resolution_due_at=ams(2026, 1, 22, 15), resolution_warn_at=None),
+            expected=with_(
+                FRESH,
+                resolution_due_at=ams(2026, 1, 22, 15),
+                resolution_warn_at=None,
+                response_business_seconds=5 * 60,
+            ),
         ),
         id="extension-moves-due-and-clears-warning",
     ),
@@ -482,6 +494,7 @@ SLA_CASES = [
                 resolution_due_at=ams(2026, 1, 22, 15),
                 resolution_warn_at=None,
                 resolution_breached=True,
+                response_business_seconds=5 * 60,
             ),
         ),
         id="extension-missed",
@@ -497,6 +510,7 @@ SLA_CASES = [
                 response_warn_at=None,
                 resolution_due_at=None,
                 resolution_warn_at=None,
+                response_business_seconds=5 * 60,
             ),
         ),
         id="waiting-on-customer-stops-clock",
@@ -522,9 +536,27 @@ SLA_CASES = [
                 resolution_due_at=ams(2026, 1, 21, 16),
                 # 12 h: Mon 1 h, Tue 7.5 h, Wed 3.5 h
                 resolution_warn_at=ams(2026, 1, 21, 12),
+                response_business_seconds=5 * 60,
             ),
         ),
         id="paused-and-resumed",
+    ),
+    pytest.param(
+        Case(
+            now=ams(2026, 1, 20, 17),
+            first_response_at=ams(2026, 1, 19, 9, 5),
+            pauses=(Pause(ams(2026, 1, 19, 10), ams(2026, 1, 20, 10)),),
+            resolved_at=ams(2026, 1, 20, 12),
+            expected=with_(
+                FRESH,
+                resolution_due_at=ams(2026, 1, 21, 16),
+                resolution_warn_at=ams(2026, 1, 21, 12),
+                response_business_seconds=5 * 60,
+                # Mon 09:00-10:00 and Tue 10:00-12:00: the pause does not count.
+                resolution_business_seconds=3 * 3600,
+            ),
+        ),
+        id="resolved-after-a-pause-counts-business-time-without-it",
     ),
     pytest.param(
         Case(
@@ -553,6 +585,7 @@ SLA_CASES = [
                 resolution_warn_at=ams(2026, 1, 17, 6),
                 response_breached=False,
                 resolution_breached=True,
+                response_business_seconds=10 * 60,
             ),
         ),
         id="24x7-P1-managed-saturday",
