@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
         "ImpactEnum": "tickets.models.Impact",
         "TicketStatusEnum": "tickets.models.TicketStatus",
         "TaskStatusEnum": "tickets.models.TaskStatus",
+        "BackupRunStatusEnum": "backups.models.RunStatus",
+        "CheckLineStateEnum": "backups.models.LineState",
     },
 }
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48, minimum=1))
