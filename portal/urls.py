@@ -1,5 +1,6 @@
 from django.urls import path
 
+from inventory import portal_urls as network
 from portal import views
 
 app_name = "portal"
@@ -14,4 +15,6 @@ urlpatterns = [
     path("changes/", views.change_list, name="changes"),
     path("changes/<str:number>/", views.change_detail, name="change-detail"),
     path("backups/", views.backups, name="backups"),
+    # Machines, updates to approve and deliveries to accept (inventory app).
+    *network.urlpatterns,
 ]

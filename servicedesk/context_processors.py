@@ -32,12 +32,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_staff", False):
         return {"navigation": []}
-    items = []
+    items: list[dict[str, Any]] = []
     for name, label, perm in NAVIGATION:
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue
         if user.has_perm(perm):
-            items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+            items.append({"url": url, "label": label, "active": False})
+    # The entry whose URL is the longest prefix of the path is the current one
+    # (/network/stock/ is "Stock", not "Network").
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"navigation": items}
