@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "backups",
     "inventory",
     "portal",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -299,6 +300,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tickets.models.TaskStatus",
         "BackupRunStatusEnum": "backups.models.RunStatus",
         "CheckLineStateEnum": "backups.models.LineState",
+        "ItemKindEnum": "inventory.models.ItemKind",
+        "ProductKindEnum": "inventory.models.ProductKind",
+        "PurchaseOrderStatusEnum": "inventory.models.OrderStatus",
     },
 }
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48, minimum=1))
