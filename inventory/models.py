@@ -56,7 +56,7 @@ class ItemStatus(models.TextChoices):
     DECOMMISSIONED = "decommissioned", _("decommissioned")
 
 
-# The only allowed changes of an item's status; enforced in ci_services.item_transition.
+# The only allowed changes of an item's status; enforced in item_services.item_transition.
 ITEM_TRANSITIONS: dict[str, set[str]] = {
     ItemStatus.ORDERED: {ItemStatus.IN_STOCK, ItemStatus.INSTALLED, ItemStatus.DECOMMISSIONED},
     ItemStatus.IN_STOCK: {ItemStatus.INSTALLED, ItemStatus.DECOMMISSIONED},

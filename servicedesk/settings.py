@@ -301,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "BackupRunStatusEnum": "backups.models.RunStatus",
         "CheckLineStateEnum": "backups.models.LineState",
         "ItemKindEnum": "inventory.models.ItemKind",
+        "ItemStatusEnum": "inventory.models.ItemStatus",
         "ProductKindEnum": "inventory.models.ProductKind",
         "PurchaseOrderStatusEnum": "inventory.models.OrderStatus",
     },

@@ -10,13 +10,10 @@ from inventory.models import DeliveryStatus
 from tests.base import make_personas
 from tests.browser.test_people import PASSWORD, log_in
 from tests.inventory.delivery_setup import to_customer_test
-from tests.portal.deliveries_urlconf import wired
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    # Until portal/urls.py mounts inventory.portal_urls, mount the pages here.
-    *([] if wired() else [pytest.mark.urls("tests.portal.deliveries_urlconf")]),
 ]
 
 

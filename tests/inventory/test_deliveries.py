@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
-from django.core.mail import EmailMultiAlternatives
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 
 from events.models import Event
@@ -635,7 +635,9 @@ def test_two_clicks_at_once_accept_once_and_record_a_step_once() -> None:
         assert sorted(outcomes) == ["ok", "refused"]
 
     race(
-        lambda: delivery_customer_accept(delivery=delivery, actor=personas.customer_user, now=at(24)),
+        lambda: delivery_customer_accept(
+            delivery=delivery, actor=personas.customer_user, now=at(24)
+        ),
         lambda: delivery_customer_accept(delivery=delivery, actor=colleague, now=at(24)),
     )
     delivery.refresh_from_db()

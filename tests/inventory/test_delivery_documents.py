@@ -113,7 +113,7 @@ def test_the_letter_is_generated_from_the_delivery_and_the_machine(personas: Per
     letter = confirmation_letter(delivery)
     assert letter.startswith("Dear Hoogendijk Logistiek,")
     for fact in (
-        delivery.number,
+        str(delivery.number),
         "virtual server (VMware)",
         "vps21.hoogendijk.example (Amsterdam",
         "203.0.113.21",

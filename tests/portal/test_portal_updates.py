@@ -4,22 +4,14 @@ company's update answers 404."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, cast
-
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, URLPattern, URLResolver, clear_url_caches, include, path
-from django.urls import reverse as url_reverse
 
 from events.models import Event
-from inventory import portal_updates
 from inventory.models import UpdateStatus
 from inventory.update_services import update_approve
-from portal import urls as portal_urls
-from servicedesk import urls as site
 from tests.base import Personas
 from tests.inventory.test_updates import (
     EVENING,
@@ -30,34 +22,6 @@ from tests.inventory.test_updates import (
     scheduled,
     update_of,
 )
-
-# While portal/urls.py does not include inventory.portal_urls yet, these tests
-# mount the update pages themselves (this module is then the URLconf); once
-# the portal includes them, the site's own URLconf is used.
-_portal = ([*portal_urls.urlpatterns, *portal_updates.urlpatterns], "portal")
-urlpatterns: list[URLPattern | URLResolver] = [
-    path("portal/", include(_portal)),
-    *[p for p in cast(list[Any], site.urlpatterns) if str(p.pattern) != "portal/"],
-]
-handler404 = site.handler404
-handler500 = site.handler500
-
-
-def _wired() -> bool:
-    try:
-        url_reverse("portal:updates", urlconf="servicedesk.urls")
-    except NoReverseMatch:
-        return False
-    return True
-
-
-@pytest.fixture(autouse=True)
-def _portal_updates_mounted(settings: object) -> Iterator[None]:
-    if not _wired():
-        settings.ROOT_URLCONF = __name__  # type: ignore[attr-defined]
-        clear_url_caches()
-    yield
-    clear_url_caches()
 
 
 def logged_in(user: object) -> Client:

@@ -92,7 +92,12 @@ def test_time_zone_and_languages() -> None:
 
 def test_check_deploy_is_clean_but_for_the_https_settings(tmp_path: Path) -> None:
     environ = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
-    environ.update(VAR_DIR=str(tmp_path), DEBUG="false", SECRET_KEY="k" * 20 + "-Zq9$x" * 10)
+    environ.update(
+        VAR_DIR=str(tmp_path),
+        DEBUG="false",
+        SECRET_KEY="k" * 20 + "-Zq9$x" * 10,
+        NETWORK_SECRET_KEY="MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=",
+    )
     base = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
     plain = subprocess.run(base, cwd=ROOT, env=environ, capture_output=True, text=True, check=False)
     reported = set(re.findall(r"\((\w+\.[WE]\d+)\)", plain.stderr))

@@ -15,6 +15,10 @@ from django.utils import timezone
 from accounts.models import Absence, Customer, Grade, OnCallShift, User
 from accounts.roles import Role, roles_sync
 from backups.demo import load_demo_backups
+from inventory.demo_deliveries import load_demo_deliveries
+from inventory.demo_items import load_demo_items
+from inventory.demo_stock import load_demo_stock
+from inventory.demo_updates import load_demo_updates
 from tickets.models import CauseCode, SlaContract, Task, Ticket
 from tickets.seed import seed_reference_data
 from tickets.services import (
@@ -137,6 +141,10 @@ class Command(BaseCommand):
         self._tickets(staff, now)
         self._knowledge(staff, now)
         load_demo_backups(staff, now)
+        load_demo_items(staff, now)
+        load_demo_stock(staff, now)
+        load_demo_updates(staff, now)
+        load_demo_deliveries(staff, now)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
 
     def _user(self, username: str, password: str, **fields: Any) -> User:
