@@ -27,7 +27,7 @@ def jobs_visible_to(user: Any) -> QuerySet[BackupJob]:
     """Staff see every job; a customer user only their company's; anyone else none.
     Each job carries its latest run's status and start (one subquery, no N+1)."""
     latest = BackupRun.objects.filter(job=OuterRef("pk")).order_by("-started_at")
-    qs = BackupJob.objects.select_related("customer", "group", "configured_by").annotate(
+    qs = BackupJob.objects.select_related("customer", "group", "configured_by", "machine").annotate(
         last_status=Subquery(latest.values("status")[:1]),
         last_started_at=Subquery(latest.values("started_at")[:1]),
         last_finished_at=Subquery(latest.values("finished_at")[:1]),

@@ -39,6 +39,7 @@ from backups.models import (
     Severity,
 )
 from events.services import event_record, fields_apply
+from inventory.models import ConfigurationItem
 from tickets.models import Task, TaskStatus
 from tickets.task_services import task_create, task_transition
 
@@ -80,10 +81,17 @@ def backup_job_save(
             except ValueError:
                 message = _("Use weekday digits 0 (Monday) to 6 (Sunday).")
                 raise ValidationError({name: message}) from None
+    if "hostname" in fields and "machine" not in fields:
+        # The machine as registered in Network, when it is there.
+        fields["hostname"] = fields["hostname"].strip().lower()
+        fields["machine"] = ConfigurationItem.objects.filter(hostname=fields["hostname"]).first()
     machine = fields.get("machine")
     if machine is not None:
-        if machine.customer_id != getattr(fields.get("customer"), "pk", machine.customer_id):
-            raise ValidationError({"machine": _("The machine belongs to another customer.")})
+        customer = fields.get("customer") or (job.customer if job is not None else None)
+        if machine.customer_id is not None and machine.customer_id != getattr(customer, "pk", None):
+            raise ValidationError(
+                {"hostname": _("In Network this machine belongs to another customer.")}
+            )
         fields["hostname"] = machine.hostname or fields.get("hostname", "")
     created = job is None
     if job is None:

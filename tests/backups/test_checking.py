@@ -477,3 +477,31 @@ def test_a_problem_solved_straight_away_counts_as_picked_up(
     )
     problem.refresh_from_db()
     assert problem.picked_up_at == WED_1030
+
+
+def test_a_job_links_to_its_machine_in_network(personas: Personas, setup: BackupSetup) -> None:
+    from inventory.models import ConfigurationItem
+
+    now = WED_1030
+    machine = ConfigurationItem.objects.create(
+        hostname="db07.example.nl",
+        kind="physical",
+        customer=personas.customer,
+        created_at=now,
+        updated_at=now,
+    )
+    foreign = ConfigurationItem.objects.create(
+        hostname="db08.example.nl",
+        kind="physical",
+        customer=personas.other_customer,
+        created_at=now,
+        updated_at=now,
+    )
+    job = backup_job_save(actor=personas.sr, now=now, job=setup.mysql, hostname="DB07.example.nl")
+    assert job.machine == machine and job.hostname == "db07.example.nl"
+    with pytest.raises(ValidationError) as error:
+        backup_job_save(actor=personas.sr, now=now, job=setup.mysql, hostname=foreign.hostname)
+    assert "hostname" in error.value.message_dict
+    # A machine not (yet) in Network: the hostname alone.
+    job = backup_job_save(actor=personas.sr, now=now, job=setup.mysql, hostname="new.example.nl")
+    assert job.machine is None and job.hostname == "new.example.nl"
