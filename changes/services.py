@@ -427,3 +427,26 @@ def change_from_ticket(
         data={"change": change.number},
     )
     return change
+
+
+@transaction.atomic
+def change_replan(
+    *, change: Change, start: datetime, end: datetime, actor: Any, now: datetime
+) -> None:
+    """Move a change's planned window (e.g. a machine update's appointment
+    moved), so the forward schedule shows it; the event keeps the old window."""
+    if (change.planned_start, change.planned_end) == (start, end):
+        return
+    old = [change.planned_start, change.planned_end]
+    change.planned_start, change.planned_end, change.updated_at = start, end, now
+    change.save(update_fields=["planned_start", "planned_end", "updated_at"])
+    event_record(
+        obj=change,
+        kind="change.replanned",
+        actor=actor,
+        now=now,
+        data={
+            "planned_start": [str(old[0]) if old[0] else None, str(start)],
+            "planned_end": [str(old[1]) if old[1] else None, str(end)],
+        },
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from changes.models import Change, ChangeStatus, Classification
-from changes.services import change_record_outcome, change_start, change_submit
+from changes.services import change_record_outcome, change_replan, change_start
 from events.services import event_record, fields_apply
 from inventory.item_services import software_set
 from inventory.models import (
@@ -38,13 +38,11 @@ from inventory.models import (
     SoftwareRelease,
     UpdateStatus,
 )
+from inventory.update_changes import update_change_submit
+from inventory.update_rules import update_window, windows_overlap
 from inventory.versions import is_behind
-from tickets.models import Impact
 
 BATCH = 500
-# How long a machine is taken out when the research named no downtime: the
-# appointment still occupies the node for the install and its test.
-DEFAULT_WINDOW = timedelta(minutes=60)
 # An update in these states holds its appointment: another node of the same
 # redundancy group must not be updated at the same time.
 HOLDING_APPOINTMENT = (
@@ -62,67 +60,6 @@ _CHANGE_FINISHED = (
     ChangeStatus.ROLLED_BACK,
     ChangeStatus.CLOSED,
 )
-
-
-# --- Pure rules -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Research:
-    """The research answers that decide the change's classification."""
-
-    hostname: str
-    in_production: bool
-    redundancy_group: str
-    causes_downtime: bool
-    downtime_minutes: int | None
-    workaround: str
-    investment: bool = False
-    investment_justification: str = ""
-
-
-def change_answers(research: Research) -> tuple[dict[str, bool], dict[str, str]]:
-    """The four classifier answers derived from the research, each "yes" with
-    its written justification:
-    - multiple users: the machine is in production and the update takes it down;
-    - dependencies: the machine is one node of a redundancy group;
-    - unsupported: it goes down and there is no workaround meanwhile;
-    - investment: only when the engineer says so."""
-    down = research.causes_downtime
-    answers = {
-        "multiple_users": research.in_production and down,
-        "dependencies": bool(research.redundancy_group),
-        "unsupported": down and not research.workaround.strip(),
-        "investment": research.investment,
-    }
-    minutes = research.downtime_minutes or 0
-    justifications = {
-        "multiple_users": _(
-            "%(host)s is in production; the update takes it down for about %(minutes)s minutes."
-        )
-        % {"host": research.hostname, "minutes": minutes},
-        "dependencies": _("%(host)s is a node of redundancy group %(group)s.")
-        % {"host": research.hostname, "group": research.redundancy_group},
-        "unsupported": _("No workaround while %(host)s is down.") % {"host": research.hostname},
-        "investment": research.investment_justification,
-    }
-    return answers, {q: why for q, why in justifications.items() if answers[q]}
-
-
-def update_window(
-    appointment_at: datetime, causes_downtime: bool | None, downtime_minutes: int | None
-) -> tuple[datetime, datetime]:
-    """The time an update occupies its machine: the expected downtime, or the
-    default window when it causes none."""
-    length = DEFAULT_WINDOW
-    if causes_downtime and downtime_minutes:
-        length = timedelta(minutes=downtime_minutes)
-    return appointment_at, appointment_at + length
-
-
-def windows_overlap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> bool:
-    """Half-open intervals: one ending when the next starts do not overlap."""
-    return a[0] < b[1] and b[0] < a[1]
 
 
 # --- Helpers ----------------------------------------------------------------------
@@ -517,7 +454,7 @@ def update_research(
     # update_transition, which records every field in the event.
     draft = copy.copy(update)
     fields_apply(draft, values, created=False)
-    change = _change_submit(
+    change = update_change_submit(
         draft,
         actor=actor,
         now=now,
@@ -533,122 +470,6 @@ def update_research(
         now=now,
         values=values,
         data={"change": change.number, "classification": change.classification},
-    )
-
-
-def _change_submit(
-    update: MachineUpdate,
-    *,
-    actor: Any,
-    now: datetime,
-    investment: bool = False,
-    investment_justification: str = "",
-    rollback_plan: str = "",
-) -> Change:
-    """The change that carries the update, classified from its research."""
-    item = update.item
-    answers, justifications = change_answers(
-        Research(
-            hostname=item.reference,
-            in_production=item.status == ItemStatus.IN_PRODUCTION,
-            redundancy_group=item.redundancy_group,
-            causes_downtime=bool(update.causes_downtime),
-            downtime_minutes=update.downtime_minutes,
-            workaround=update.workaround,
-            investment=investment,
-            investment_justification=investment_justification,
-        )
-    )
-    if answers["multiple_users"]:
-        impact = Impact.HIGH
-    elif update.causes_downtime:
-        impact = Impact.MEDIUM
-    else:
-        impact = Impact.LOW
-    window = (
-        update_window(update.appointment_at, update.causes_downtime, update.downtime_minutes)
-        if update.appointment_at
-        else (None, None)
-    )
-    names = {
-        "software": update.software,
-        "current": update.current_version or "?",
-        "new": update.new_version,
-        "host": item.reference,
-    }
-    return change_submit(
-        subject=(_("Update %(software)s %(current)s → %(new)s on %(host)s") % names)[:200],
-        message=_change_message(update),
-        impact=impact,
-        urgency=Impact.MEDIUM,
-        answers=answers,
-        justifications=justifications,
-        actor=actor,
-        now=now,
-        customer=item.customer,
-        planned_start=window[0],
-        planned_end=window[1],
-        implementation_plan=_implementation_plan(update),
-        rollback_plan=rollback_plan.strip(),
-        affected_machines=[item.reference],
-    )
-
-
-def _change_message(update: MachineUpdate) -> str:
-    lines = [
-        _("Machine update %(number)s.") % {"number": update.number},
-        "",
-        update.impact,
-        "",
-        _("Source: %(source)s") % {"source": update.source or "—"},
-        _("Downtime: %(minutes)s minutes") % {"minutes": update.downtime_minutes or 0},
-        _("Customer wants it: %(answer)s")
-        % {"answer": _("yes") if update.customer_wants_it else _("no")},
-        _("Workaround: %(workaround)s") % {"workaround": update.workaround or "—"},
-    ]
-    if update.one_node_at_a_time:
-        lines.append(
-            _("Redundant (%(group)s): one node at a time.")
-            % {"group": update.item.redundancy_group}
-        )
-    return "\n".join(lines)
-
-
-def _implementation_plan(update: MachineUpdate) -> str:
-    steps = [
-        _("Agree the appointment with the customer and inform them."),
-        _("Get the customer's approval."),
-        _("Test %(software)s %(new)s following the update's test plan.")
-        % {"software": update.software, "new": update.new_version},
-        _("Install it on %(host)s.") % {"host": update.item.reference},
-        _("Run the post-install test."),
-        _("Register how it was done and inform the customer."),
-    ]
-    if update.one_node_at_a_time:
-        steps.insert(3, _("Take one node of the redundancy group out at a time."))
-    return "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))
-
-
-def _change_replan(
-    change: Change, start: datetime, end: datetime, actor: Any, now: datetime
-) -> None:
-    """Keep the change's planned window on the update's appointment, so the
-    forward schedule shows it. (The changes app has no replanning service;
-    the event keeps the old window.)"""
-    if (change.planned_start, change.planned_end) == (start, end):
-        return
-    old = [change.planned_start, change.planned_end]
-    change.planned_start, change.planned_end, change.updated_at = start, end, now
-    change.save(update_fields=["planned_start", "planned_end", "updated_at"])
-    event_record(
-        obj=change,
-        kind="change.replanned",
-        actor=actor,
-        now=now,
-        data={
-            "planned_start": [str(old[0]) if old[0] else None, str(start)],
-            "planned_end": [str(old[1]) if old[1] else None, str(end)],
-        },
     )
 
 
@@ -687,7 +508,7 @@ def update_schedule(
         # change, with the plans and the investment answer of the old one.
         draft = copy.copy(update)
         draft.appointment_at = appointment_at
-        change = _change_submit(
+        change = update_change_submit(
             draft,
             actor=actor,
             now=now,
@@ -696,7 +517,7 @@ def update_schedule(
             rollback_plan=change.rollback_plan if change else "",
         )
     else:
-        _change_replan(change, *window, actor=actor, now=now)
+        change_replan(change=change, start=window[0], end=window[1], actor=actor, now=now)
     customer = update.item.customer
     values: dict[str, Any] = {
         "appointment_at": appointment_at,

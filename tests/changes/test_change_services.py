@@ -238,3 +238,24 @@ def test_the_requester_and_the_customer_hear_the_decision(personas: Personas) ->
     decided = {m.to[0]: m for m in mail.outbox if "approved" in str(m.subject)}
     assert set(decided) == {personas.jr.email, "it@hoogendijk.example"}
     assert "2026-12-01 23:00" in str(decided["it@hoogendijk.example"].body)  # Amsterdam time
+
+
+def test_replanning_moves_the_window_and_keeps_the_old_one_in_history(
+    personas: Personas,
+) -> None:
+    from changes.services import change_replan
+
+    change = submit(personas)
+    start = datetime(2026, 12, 2, 21, 0, tzinfo=UTC)
+    change_replan(
+        change=change, start=start, end=start + timedelta(hours=1), actor=personas.sr, now=start
+    )
+    change.refresh_from_db()
+    assert (change.planned_start, change.planned_end) == (start, start + timedelta(hours=1))
+    event = Event.objects.get(kind="change.replanned", object_id=change.pk)
+    assert event.data["planned_start"][1] == str(start)
+    # The same window again is no change and no event.
+    change_replan(
+        change=change, start=start, end=start + timedelta(hours=1), actor=personas.sr, now=start
+    )
+    assert Event.objects.filter(kind="change.replanned").count() == 1

@@ -34,6 +34,7 @@ from inventory.models import (
     SoftwareRelease,
     UpdateStatus,
 )
+from inventory.update_rules import Research, change_answers, update_window, windows_overlap
 from inventory.update_selectors import (
     machines_behind,
     portal_updates,
@@ -42,8 +43,6 @@ from inventory.update_selectors import (
     updates_visible_to,
 )
 from inventory.update_services import (
-    Research,
-    change_answers,
     software_release_register,
     update_approve,
     update_create,
@@ -55,8 +54,6 @@ from inventory.update_services import (
     update_test,
     update_transition,
     update_verify,
-    update_window,
-    windows_overlap,
 )
 from tests.base import Personas, make_personas
 
