@@ -3,13 +3,10 @@ transitions, IP address rules and installed software."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from events.services import history_of
 from inventory.item_services import (
@@ -26,6 +23,7 @@ from inventory.item_services import (
 )
 from inventory.models import ConfigurationItem, IpAddress, ItemStatus, Location, SoftwareRelease
 from tests.base import Personas, make_personas
+from tests.concurrency import race as _race
 from tests.inventory.item_setup import NOW, Items, make_items
 
 LATER = NOW + timedelta(hours=2)
@@ -439,30 +437,6 @@ def test_the_demo_machines_are_linked_to_the_demo_backup_jobs(personas: Personas
 # --- Races (PostgreSQL) -----------------------------------------------------------------
 
 
-def _race(work: Callable[[int], object], n: int = 4) -> tuple[int, list[BaseException]]:
-    """Run work(i) in n threads at once; count the successes, collect the errors."""
-    barrier = threading.Barrier(n)
-    done: list[int] = []
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            work(i)
-            done.append(i)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(done), errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_engineers_taking_one_address_at_once_get_a_clear_refusal() -> None:
@@ -472,7 +446,7 @@ def test_two_engineers_taking_one_address_at_once_get_a_clear_refusal() -> None:
     def take(i: int) -> None:
         ip_address_add(item=machines[i], address="185.52.227.1", actor=personas.jr, now=NOW)
 
-    succeeded, errors = _race(take)
+    succeeded, errors = _race(take, threads=4)
     assert succeeded == 1
     assert len(errors) == 3 and all(isinstance(e, ValidationError) for e in errors), errors
     assert IpAddress.objects.filter(address="185.52.227.1").count() == 1
@@ -486,6 +460,6 @@ def test_two_registrations_of_one_hostname_at_once_get_a_clear_refusal() -> None
     def register(i: int) -> None:
         item_create(actor=personas.jr, now=NOW, hostname="twice.example.nl", kind="other")
 
-    succeeded, errors = _race(register)
+    succeeded, errors = _race(register, threads=4)
     assert succeeded == 1
     assert len(errors) == 3 and all(isinstance(e, ValidationError) for e in errors), errors

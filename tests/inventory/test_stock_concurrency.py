@@ -4,13 +4,10 @@ opposite directions, and two schedulers making the monthly counts."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Sum
 
 from events.models import Event
@@ -30,34 +27,10 @@ from inventory.stock_services import (
     stock_transfer,
 )
 from tests.base import make_personas
+from tests.concurrency import race
 from tests.inventory.test_stock import NOW, first_line, level, order, place, product, stock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(work: Callable[[int], object], threads: int) -> tuple[int, list[BaseException]]:
-    """Run `work(n)` in `threads` threads released at once; count the ones
-    that succeeded and collect what the others raised."""
-    barrier = threading.Barrier(threads)
-    done: list[int] = []
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            work(n)
-            done.append(n)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return len(done), errors
 
 
 def test_eight_issues_from_a_level_of_five_leave_exactly_zero() -> None:

@@ -5,7 +5,6 @@ post-install test, registration, and the customer informed before and after."""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +55,7 @@ from inventory.update_services import (
     update_verify,
 )
 from tests.base import Personas, make_personas
+from tests.concurrency import race as _race
 
 # Tuesday 10 March 2026, 10:00 in Amsterdam (CET = UTC+1).
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -891,29 +891,6 @@ def test_the_demo_needs_machines(personas: Personas) -> None:
 # --- Concurrency (PostgreSQL) -------------------------------------------------------------
 
 
-def _race(work: Any, threads: int) -> tuple[int, list[BaseException]]:
-    barrier = threading.Barrier(threads)
-    done: list[int] = []
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            work(n)
-            done.append(n)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return len(done), errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_registrations_of_a_new_release_at_once_propose_each_candidate_once() -> None:
@@ -940,13 +917,13 @@ def test_two_nodes_booked_for_the_same_moment_at_once_get_one_appointment(
     ]
     # Widen the gap between the overlap check and the commit, so that without
     # the lock on the group both bookings would pass the check.
-    replan = update_services._change_replan
+    replan = update_services.change_replan
 
     def slow_replan(*args: Any, **kwargs: Any) -> None:
         time.sleep(0.3)
         replan(*args, **kwargs)
 
-    monkeypatch.setattr(update_services, "_change_replan", slow_replan)
+    monkeypatch.setattr(update_services, "change_replan", slow_replan)
     succeeded, errors = _race(
         lambda n: update_schedule(
             update=nodes[n], appointment_at=EVENING, test_plan=PLAN, actor=personas.sr, now=NOW
