@@ -70,6 +70,21 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=5),
         "options": {"expires": 3000},
     },
+    # Nightly: keeps last month's KPIs. Only the first run of a month stores
+    # anything (a unique constraint on the month); later nights catch up after
+    # downtime and are otherwise no-ops.
+    "snapshot-month": {
+        "task": "reports.snapshot_month",
+        "schedule": crontab(minute=30, hour=1),
+        "options": {"expires": 3600},
+    },
+    # Every morning: each location with stock gets its monthly count (once a
+    # month; a missed morning is caught up the next).
+    "schedule-stock-counts": {
+        "task": "inventory.schedule_stock_counts",
+        "schedule": crontab(minute=20, hour=7),
+        "options": {"expires": 3600},
+    },
 }
 app.conf.beat_schedule = BEAT_SCHEDULE
 app.autodiscover_tasks()

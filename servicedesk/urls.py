@@ -134,6 +134,7 @@ urlpatterns = [
     path("customers/<str:number>/", accounts_views.customer_detail, name="customer-detail"),
     path("backups/", include("backups.urls")),
     path("network/", include("inventory.urls")),
+    path("reports/", include("reports.urls")),
     path("changes/schedule/", changes_schedule_views.schedule, name="change-schedule"),
     path("changes/", include("changes.urls")),
     path("changes/", include("changes.page_urls")),

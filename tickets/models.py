@@ -466,6 +466,9 @@ class Ticket(models.Model):
             ),
             # API list default order (newest first) and its breached filter.
             models.Index(fields=["-created_at"], name="ticket_created_idx"),
+            # reports.selectors.incident_kpis: tickets answered / resolved in a period.
+            models.Index(fields=["first_response_at"], name="ticket_responded_idx"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved_at_idx"),
             models.Index(
                 fields=["-created_at"],
                 condition=Q(response_breached=True) | Q(resolution_breached=True),
