@@ -90,7 +90,9 @@ def check_today(request: HttpRequest) -> HttpResponse:
         "today": today,
         "now": now,
         "checks": checks.filter(day=today).order_by("group__name"),
-        "recent": checks.filter(day__lt=today, day__gte=today - timedelta(days=RECENT_DAYS)),
+        "recent": checks.filter(
+            day__lt=today, day__gte=today - timedelta(days=RECENT_DAYS)
+        ).order_by("-day", "group__name"),
         "check_hour": settings.BACKUP_CHECK_HOUR,
     }
     return render(request, "backups/check_today.html", context)
