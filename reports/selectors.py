@@ -41,6 +41,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat, TruncDate, TruncMonth
 
+from accounts.models import User
 from backups.models import (
     BackupCheck,
     BackupProblem,
@@ -72,6 +73,7 @@ from reports.periods import AMSTERDAM, Period, local_date
 from tickets.models import (
     Category,
     Channel,
+    Department,
     Escalation,
     Extension,
     RequestStatus,
@@ -287,42 +289,62 @@ def incident_kpis(*, period: Period, filters: Filters = NO_FILTERS) -> Values:
         .annotate(n=Count("pk"))
         .order_by("-n", "cause_code__name")
     ]
-    tables["incidents.by_engineer"] = _incidents_by(
-        scope,
-        created & incident,
-        resolved,
-        ("assignee__username", "assignee__first_name", "assignee__last_name"),
-        lambda r: _person(*r[:3]),
-    )
-    tables["incidents.by_group"] = _incidents_by(
-        scope, created & incident, resolved, ("department__name",), lambda r: r[0] or ""
+    tables["incidents.by_engineer"], tables["incidents.by_group"] = _incidents_by_people(
+        scope, created & incident, resolved
     )
     return _finish(kpis.INCIDENTS, values, tables)
 
 
-def _incidents_by(
-    scope: Q, created: Q, resolved: Q, fields: tuple[str, ...], key: Any
-) -> list[list[Any]]:
+def _incidents_by_people(scope: Q, created: Q, resolved: Q) -> tuple[list[Any], list[Any]]:
+    """Per engineer and per group from ONE grouped scan on the integer keys
+    (no join, no sort of names: a hash aggregate), rolled up here over at most
+    engineers x groups rows; names come from two small lookups."""
     resolution_target = resolved & Q(resolution_due_at__isnull=False)
-    rows = (
+    rows = list(
         Ticket.objects.filter(scope)
         .filter(created | resolved)
-        .values_list(*fields)
+        .values_list("assignee_id", "department_id")
         .annotate(
             created=Count("pk", filter=created),
             resolved=Count("pk", filter=resolved),
-            seconds=Avg("resolution_business_seconds", filter=resolved),
+            seconds=Sum("resolution_business_seconds", filter=resolved),
+            timed=Count("resolution_business_seconds", filter=resolved),
             targeted=Count("pk", filter=resolution_target),
             met=Count("pk", filter=resolution_target & Q(resolution_breached=False)),
         )
-        .order_by(*fields)
+        .order_by()
     )
-    width = len(fields)
+    people = {
+        user.pk: _person(user.username, user.first_name, user.last_name)
+        for user in User.objects.filter(pk__in={r[0] for r in rows if r[0]}).only(
+            "username", "first_name", "last_name"
+        )
+    }
+    groups = dict(
+        Department.objects.filter(pk__in={r[1] for r in rows if r[1]}).values_list("pk", "name")
+    )
+    by_engineer = _roll_up(rows, lambda r: people.get(r[0], "") if r[0] else "")
+    by_group = _roll_up(rows, lambda r: groups.get(r[1], "") if r[1] else "")
+    return by_engineer, by_group
+
+
+def _roll_up(rows: list[Any], key: Any) -> list[list[Any]]:
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        total = totals.setdefault(key(row), [0, 0, 0, 0, 0, 0])
+        for i, value in enumerate(row[2:]):
+            total[i] += value or 0
     table = [
-        [key(r), r[width], r[width + 1], _hours(r[width + 2]), _pct(r[width + 4], r[width + 3])]
-        for r in rows
+        [
+            name,
+            created,
+            resolved,
+            _hours(seconds / timed) if timed else None,
+            _pct(met, targeted),
+        ]
+        for name, (created, resolved, seconds, timed, targeted, met) in totals.items()
     ]
-    # The databases sort NULL (unassigned, no group) differently: last, always.
+    # Unassigned and "no group" last; the rest by name.
     return sorted(table, key=lambda row: (row[0] == "", row[0]))
 
 
