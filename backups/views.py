@@ -112,8 +112,10 @@ class LineForms:
         handling: str = "",
     ) -> None:
         self.line = line
+        # Bound unless the incident form is chosen: a POST that chose neither
+        # shows its error on this form, which needs data to carry errors.
         self.no_incident = NoIncidentForm(
-            data if handling == Handling.NO_INCIDENT else None,
+            data if handling != Handling.INCIDENT else None,
             auto_id=f"line{line.pk}-no-%s",
         )
         self.incident = IncidentForm(

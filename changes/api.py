@@ -90,6 +90,14 @@ class ChangeListView(generics.ListCreateAPIView):
     @idempotent
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         body = ChangeCreateSerializer(data=request.data)
+        # Another company's customer or ticket is as unknown as one that does
+        # not exist: the same answer, so nothing is learnt by probing numbers.
+        visible = {
+            "customer": customers_visible_to(request.user),
+            "ticket": tickets_visible_to(request.user),
+        }
+        for name, queryset in visible.items():
+            body.fields[name].queryset = queryset  # type: ignore[attr-defined]
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         customer, ticket = _customer_and_ticket(request, data)

@@ -169,6 +169,10 @@ class TicketListView(generics.ListCreateAPIView):
     @idempotent
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         body = TicketCreateSerializer(data=request.data)
+        # Another company is as unknown as a customer that does not exist: the
+        # same answer, so a customer user cannot probe for customer numbers.
+        visible = customers_visible_to(request.user)
+        body.fields["customer"].queryset = visible  # type: ignore[attr-defined]
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         customer = data.pop("customer")

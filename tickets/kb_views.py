@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -39,7 +41,12 @@ CHANGE = "tickets.change_ticket"
 
 
 def _article(public_id: str) -> Article:
-    article = Article.objects.filter(public_id=public_id).first()
+    # The id also comes from a form field, where it may be anything.
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404 from None
+    article = Article.objects.filter(public_id=key).first()
     if article is None:
         raise Http404
     return article
