@@ -4,6 +4,7 @@ it stores are exactly what the services compute from the event log it writes."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -13,8 +14,8 @@ from django.db.models import Q
 
 from accounts.models import Customer, User
 from events.models import Event
-from tickets.management.commands.seed_bulk import SWEEP_BACKLOG
-from tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketStatus
+from tickets.bulk import SWEEP_BACKLOG
+from tickets.models import ACTIVE_STATUSES, Department, Message, Ticket, TicketStatus
 from tickets.sla_services import SLA_FIELDS, SWEEPS, sla_sweep, ticket_sla_state
 
 # A Wednesday morning in office hours, so business-hour due times fall on both sides of it.
@@ -52,9 +53,12 @@ def test_counts_and_numbers(seeded: str) -> None:
     assert Customer.objects.count() == 30
     assert min(int(n) for n in Customer.objects.values_list("number", flat=True)) == 100000
     engineers = User.objects.filter(username__startswith="bulk-eng-")
-    assert engineers.count() == 20
+    assert engineers.count() == 200
+    assert set(engineers.values_list("username", flat=True)) == {
+        f"bulk-eng-{i:03d}" for i in range(1, 201)
+    }
     assert all(u.is_staff and not u.has_usable_password() for u in engineers)
-    assert engineers.filter(groups__name="engineer").count() == 20
+    assert engineers.filter(groups__name="engineer").count() == 200
     for pk, number in Ticket.objects.values_list("pk", "number"):
         assert number == f"T-{pk:06d}"
         assert re.fullmatch(r"T-\d{6,}", number)
@@ -62,6 +66,9 @@ def test_counts_and_numbers(seeded: str) -> None:
     for ticket in Ticket.objects.all()[:50]:
         assert ticket.messages.filter(created_at=ticket.created_at).exists()
     assert Message.objects.values("ticket").distinct().count() == 300
+    # About three per ticket: the first, the first response, the resolution, and a question
+    # and its answer where the ticket waited on the customer.
+    assert 2.5 * 300 <= Message.objects.count() <= 3.6 * 300
     created = Event.objects.filter(kind="ticket.created")
     assert created.count() == 300
     assert set(created.values_list("object_ref", flat=True)) == set(
@@ -69,6 +76,24 @@ def test_counts_and_numbers(seeded: str) -> None:
     )
     # Nothing for the outbox: the history must not send mail.
     assert not Event.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_assigned_tickets_go_to_a_department_and_one_of_its_engineers(seeded: str) -> None:
+    assert Department.objects.filter(code__startswith="bulk-q").count() == 20
+    assigned = Ticket.objects.filter(assignee__isnull=False)
+    assert not assigned.filter(department__isnull=True).exists()
+    assert not Ticket.objects.filter(assignee__isnull=True, department__isnull=False).exists()
+    assert set(assigned.values_list("department__code", flat=True)) <= {
+        f"bulk-q{i:02d}" for i in range(1, 21)
+    }
+    departments_of: dict[int, set[int]] = {}
+    for assignee, department in assigned.values_list("assignee", "department"):
+        departments_of.setdefault(assignee, set()).add(department)
+    assert all(len(found) == 1 for found in departments_of.values())
+    # Queues differ in size: the busiest has several times the tickets of the quietest.
+    sizes = Counter(assigned.values_list("department", flat=True))
+    assert len(sizes) >= 15
+    assert max(sizes.values()) >= 3 * min(sizes.values())
 
 
 def test_distribution(seeded: str) -> None:
@@ -137,7 +162,8 @@ def test_rerun_adds_tickets_and_reuses_customers(seeded: str) -> None:
     seed(tickets=40)
     assert Ticket.objects.count() == 340
     assert Customer.objects.count() == 30
-    assert User.objects.filter(username__startswith="bulk-eng-").count() == 20
+    assert User.objects.filter(username__startswith="bulk-eng-").count() == 200
+    assert Department.objects.filter(code__startswith="bulk-q").count() == 20
     new = Ticket.objects.filter(pk__gt=last.pk)
     assert new.count() == 40
     assert all(t.number == f"T-{t.pk:06d}" for t in new)
