@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := servicedesk.settings
 
-.PHONY: install run test lint format messages check-deploy
+.PHONY: install run test lint format messages check-deploy bench bench-peer reliability
 
 install: $(STAMP)
 
@@ -23,6 +23,13 @@ run: install
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The long reliability run (docs/reliability.md): schemathesis fuzzes every API
+# operation with RELIABILITY_EXAMPLES examples each (300: some 13,000 cases,
+# about 5 minutes; `make test` runs the same files with 25), then the bad-input
+# tests. RELIABILITY_EXAMPLES=1000 make reliability for a longer run.
+reliability: install
+	RELIABILITY_EXAMPLES=$${RELIABILITY_EXAMPLES:-300} $(PY) -m pytest tests/reliability -q
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -41,3 +48,14 @@ messages: install
 check-deploy: install
 	DEBUG=false SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(64))')} \
 	  $(PY) manage.py check --deploy
+
+# Load benchmark (docs/benchmarks.md): gunicorn + PostgreSQL + wrk. Measures the
+# seeded PostgreSQL database in DATABASE_URL, or seeds the scratch database
+# servicedesk_bench with BENCH_TICKETS (default 100000) tickets.
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# django-helpdesk from PyPI beside it, at the same number of tickets, through
+# the peer harness in ../shared/bench-peer; run `make bench` first.
+bench-peer: install
+	$(PY) -m bench.peer

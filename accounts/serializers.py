@@ -1,15 +1,22 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Customer, customer_number_validator
 from tickets.models import SlaContract
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "email"}, {"maxLength": 0}]})
+class OptionalEmailField(serializers.CharField):
+    """An e-mail address as returned, or "" (which is no "email" to a schema validator)."""
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     sla: serializers.Field = serializers.SlugRelatedField(
-        source="sla_contract", slug_field="code", read_only=True
+        source="sla_contract", slug_field="code", read_only=True, allow_null=True
     )
+    email = OptionalEmailField(read_only=True)
 
     class Meta:
         model = Customer

@@ -29,6 +29,7 @@ The format: one mail per run.
   offset also as +HH:MM or Z). Without an offset the time is Europe/Amsterdam
   wall time; in the hour the clocks go back it is read as the first (summer
   time) one, and a time the clocks skip is refused. Send an offset to be exact.
+  A time before 2000 or from 2100 on is refused as garbage.
 - Size: optional; a whole number of bytes, or a number with a unit B (bytes), KB, MB,
   GB or TB (KiB ... TiB too), 1024-based: 1 KB = 1024 bytes, 12.4 GB =
   12.4 x 1024^3 bytes.
@@ -63,6 +64,10 @@ from tickets.mail_in import ParsedMail, parse_mail
 
 MESSAGE_MAX = 10_000  # as the API's message field
 SIZE_MAX = 2**63 - 1  # BackupRun.size_bytes is a bigint
+# As the API's times (servicedesk.api.MomentField): outside them a time is a
+# typo or garbage, and before 1940 Amsterdam's offset had seconds in it.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 STATUSES: dict[str, str] = {
     "success": RunStatus.SUCCESS.value,
@@ -252,6 +257,8 @@ def parse_moment(text: str) -> datetime:
             moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=_zone(offset))
     except ValueError as error:
         raise ValueError(f"'{text}' is no valid date and time ({error})") from error
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"'{text}' is not between 2000 and 2100")
     # In UTC: an Amsterdam time in the repeated October hour never compares
     # equal to the same instant in another zone (PEP 495), which would make
     # "the same start again" depend on how the start was written.

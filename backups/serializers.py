@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from backups.models import BackupCheck, BackupJob, BackupRun, CheckLine, RunStatus
+from backups.models import BackupCheck, BackupJob, BackupRun, CheckLine, Handling, RunStatus
+from servicedesk.api import MomentField
 
 
 class BackupRunCreateSerializer(serializers.Serializer):
@@ -12,8 +13,8 @@ class BackupRunCreateSerializer(serializers.Serializer):
         slug_field="reference", queryset=BackupJob.objects.all(), help_text="job reference"
     )
     status = serializers.ChoiceField(choices=RunStatus.choices)
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = MomentField()
+    finished_at = MomentField(required=False, allow_null=True, default=None)
     size_bytes = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=2**63 - 1
     )
@@ -55,6 +56,7 @@ class CheckLineSerializer(serializers.ModelSerializer):
     problem: serializers.Field = serializers.SlugRelatedField(
         slug_field="number", read_only=True, allow_null=True
     )
+    handling = serializers.ChoiceField(choices=Handling.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = CheckLine
@@ -76,7 +78,9 @@ class CheckLineSerializer(serializers.ModelSerializer):
 
 class BackupCheckSerializer(serializers.ModelSerializer):
     group: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    assignee = serializers.CharField(source="task.assignee.username", read_only=True, default=None)
+    assignee = serializers.CharField(
+        source="task.assignee.username", read_only=True, default=None, allow_null=True
+    )
     lines = CheckLineSerializer(many=True, read_only=True)
 
     class Meta:

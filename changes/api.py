@@ -29,7 +29,7 @@ from changes.serializers import (
     DecisionSerializer,
 )
 from changes.services import change_advise, change_decide, change_submit
-from servicedesk.api import idempotent
+from servicedesk.api import MomentFilter, idempotent
 from tickets.models import Ticket
 from tickets.selectors import tickets_visible_to
 
@@ -44,8 +44,8 @@ class ChangeFilter(django_filters.FilterSet):
     classification = django_filters.ChoiceFilter(choices=Classification.choices)
     customer = django_filters.CharFilter(field_name="customer__number")
     emergency = django_filters.BooleanFilter()
-    planned_after = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="gte")
-    planned_before = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt")
+    planned_after = MomentFilter(field_name="planned_start", lookup_expr="gte")
+    planned_before = MomentFilter(field_name="planned_start", lookup_expr="lt")
 
     class Meta:
         model = Change

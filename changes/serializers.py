@@ -9,6 +9,7 @@ from rest_framework import serializers
 from accounts.models import Customer
 from changes.classifier import QUESTIONS
 from changes.models import Advice, Change, Decision
+from servicedesk.api import MomentField
 from tickets.models import Impact, Ticket
 
 
@@ -20,8 +21,13 @@ class AnswersSerializer(serializers.Serializer):
 
 
 class ChangeSerializer(serializers.ModelSerializer):
-    customer: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    ticket: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    customer: serializers.Field = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+    ticket: serializers.Field = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+    decision = serializers.ChoiceField(choices=Decision.choices, read_only=True, allow_blank=True)
     answers = AnswersSerializer(read_only=True)
     justification = serializers.SerializerMethodField()
 
@@ -86,8 +92,8 @@ class ChangeCreateSerializer(serializers.Serializer):
         child=serializers.CharField(allow_blank=True, max_length=10_000), required=False
     )
     emergency = serializers.BooleanField(default=False)
-    planned_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    planned_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    planned_start = MomentField(required=False, allow_null=True, default=None)
+    planned_end = MomentField(required=False, allow_null=True, default=None)
     implementation_plan = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=100_000
     )

@@ -36,9 +36,15 @@ class InstalledSoftwareSerializer(serializers.ModelSerializer):
 class MachineSerializer(serializers.ModelSerializer):
     """A machine as returned. `notes` are internal: left out for customers."""
 
-    customer: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    location: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    product: serializers.Field = serializers.SlugRelatedField(slug_field="sku", read_only=True)
+    customer: serializers.Field = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+    location: serializers.Field = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    product: serializers.Field = serializers.SlugRelatedField(
+        slug_field="sku", read_only=True, allow_null=True
+    )
     ip_addresses = IpAddressSerializer(many=True, read_only=True)
     software = InstalledSoftwareSerializer(many=True, read_only=True)
 
@@ -78,6 +84,12 @@ class SoftwareEntrySerializer(serializers.Serializer):
 
 
 def _unique_software(entries: list[dict[str, str]]) -> list[dict[str, str]]:
+    # DRF makes a PATCH partial all the way down, so there an entry may lack
+    # a field; it is refused as a POST refuses it (it was a KeyError, a 500).
+    required = serializers.Field.default_error_messages["required"]
+    missing = [{key: [required] for key in ("name", "version") if key not in e} for e in entries]
+    if any(missing):
+        raise serializers.ValidationError(missing)
     names = [entry["name"].strip().lower() for entry in entries]
     if len(names) != len(set(names)):
         raise serializers.ValidationError("Each software name once.")

@@ -35,6 +35,7 @@ class ProductSerializer(serializers.ModelSerializer):
     supplier: serializers.Field = serializers.SlugRelatedField(
         slug_field="name", read_only=True, allow_null=True
     )
+    item_kind = serializers.ChoiceField(choices=ItemKind.choices, read_only=True, allow_blank=True)
     total = serializers.IntegerField(read_only=True, help_text="in stock over all locations")
     levels = StockLevelSerializer(many=True, read_only=True)
     below_reorder_level = serializers.SerializerMethodField()

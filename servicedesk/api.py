@@ -7,16 +7,21 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, transaction
-from rest_framework import status
+from django_filters.fields import IsoDateTimeField
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import IdempotencyRecord
@@ -60,6 +65,10 @@ class Pagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         page = super().get_paginated_response_schema(schema)
         page["properties"]["next"]["description"] = "With ?cursor=: the next page's URL."
+        # A cursor page has no count (counting is what it avoids); the schema
+        # is shared by both modes, so only `results` is always there.
+        page["properties"]["count"]["description"] = "Absent with ?cursor=."
+        page["required"] = ["results"]
         return page
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
@@ -87,7 +96,46 @@ def validation_detail(error: DjangoValidationError) -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(validation_detail(exc))
+    elif isinstance(exc, ValidationError) and not isinstance(exc.detail, dict):
+        # A bare message (DRF's SearchFilter refusing a NUL in ?search=, a
+        # view's own check) is still an object, as API.md promises.
+        exc = ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.detail})
     return drf_exception_handler(exc, context)
+
+
+# Times clients report or plan. Outside these bounds a time is a typo or
+# garbage, and before 1940 Europe/Amsterdam had an offset with seconds
+# (+00:19:32) that no RFC 3339 client can read back; near year 9999 the
+# conversion to local time overflows.
+MOMENT_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+MOMENT_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class MomentField(serializers.DateTimeField):
+    """A DateTimeField for input, between MOMENT_MIN and MOMENT_MAX."""
+
+    default_validators = [MinValueValidator(MOMENT_MIN), MaxValueValidator(MOMENT_MAX)]
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 filter value in UTC. Python takes offsets up to ±23:59 and
+    any year from 1; as written, 0001-01-01T00:00+01:00 overflowed on its way
+    to the database (a 500) and PostgreSQL refuses offsets beyond ±15:59."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise DjangoValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """The API's filter on a point in time (`?created_after=`)."""
+
+    field_class = UtcIsoDateTimeField
 
 
 def _principal(request: Request) -> str:
@@ -155,3 +203,70 @@ def idempotent(method: View) -> View:
         return response
 
     return wrapper
+
+
+# --- Error responses in the schema ------------------------------------------------
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
+ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    "ValidationError": {
+        "type": "object",
+        "description": (
+            '`{"field": ["message", ...]}`; a nested object or list of objects '
+            'nests the same shape; a malformed body gives `{"detail": "..."}`.'
+        ),
+        "additionalProperties": {},
+    },
+}
+
+
+def _error_responses(
+    method: str, operation: dict[str, Any]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The error answers an operation can give under API.md's conventions."""
+    where = {parameter.get("in") for parameter in operation.get("parameters", [])}
+    names = {parameter.get("name") for parameter in operation.get("parameters", [])}
+    has_body = "requestBody" in operation
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    # Input is checked, and a write the object's state does not allow (an
+    # action without a body, such as reopening an open task) is refused, with 400.
+    if has_body or "query" in where or method != "get":
+        errors["400"] = ("Invalid input", _VALIDATION_ERROR)
+    if operation.get("security"):
+        errors["401"] = ("No or invalid credentials", _ERROR)
+        errors["403"] = ("Not allowed", _ERROR)
+    # DRF answers 404 to a page number past the end and to an unknown ?format=.
+    if "path" in where or names & {"page", "format"}:
+        errors["404"] = ("No such object (or not visible to the caller), or no such page", _ERROR)
+    if has_body:
+        errors["413"] = ("The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE", _ERROR)
+        errors["415"] = ("The body is not JSON", _ERROR)
+    return errors
+
+
+def document_error_responses(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation lists the JSON
+    errors it can answer with, so clients (and the schema fuzzer in
+    tests/reliability) know them. Responses a view documents itself stay."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in ("get", "put", "post", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, (description, schema) in _error_responses(method, operation).items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": schema}},
+                    },
+                )
+            operation["responses"] = dict(sorted(responses.items()))
+    return result

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import customers_visible_to
-from servicedesk.api import idempotent
+from servicedesk.api import MomentFilter, idempotent
 from tickets.channel_services import call_card_create, monitoring_alert_receive
 from tickets.models import (
     CallCard,
@@ -133,8 +133,8 @@ class TicketFilter(django_filters.FilterSet):
     customer = django_filters.CharFilter(field_name="customer__number")
     assignee = django_filters.CharFilter(field_name="assignee__username")
     breached = django_filters.BooleanFilter(method="filter_breached")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Ticket

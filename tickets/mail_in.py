@@ -157,7 +157,9 @@ def _sender(msg: Message) -> tuple[str, str]:
     except Exception:  # the strict parser failed: the lenient one still finds something
         pairs = getaddresses([raw])
     for name, address in pairs:
-        address = address.strip().strip("<>")
+        # A NUL (which PostgreSQL refuses) or another control character is no
+        # part of an address; left in, the mail could not even be quarantined.
+        address = _printable(address).strip().strip("<>")
         if address:
             return address, _fix_surrogates(" ".join(name.split()))
     return "", ""
@@ -371,7 +373,7 @@ def _auto_reply_reason(msg: Message, sender_address: str) -> str:
 
 
 def _message_id(msg: Message, raw: bytes) -> str:
-    value = _raw_header(msg, "Message-ID")
+    value = _printable(_raw_header(msg, "Message-ID"))
     if value and len(value) <= 255:
         return value
     # Without one (or with an unstorable one) the content itself identifies the
@@ -611,10 +613,10 @@ def _quarantine(
             return InboundMail.objects.create(
                 message_id=message_id,
                 received_at=now,
-                sender=sender[:320],
-                subject=subject[:500],
+                sender=_printable(sender)[:320],
+                subject=_printable(subject)[:500],
                 status=InboundMailStatus.QUARANTINED,
-                reason=reason,
+                reason=_printable(reason),
                 raw=raw,
             )
     except IntegrityError:

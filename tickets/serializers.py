@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Customer, User
+from servicedesk.api import MomentField
 from tickets.models import (
     CallCard,
     Category,
@@ -26,9 +27,11 @@ class TaskSerializer(serializers.ModelSerializer):
     assignee: serializers.Field = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
-    creator: serializers.Field = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    creator: serializers.Field = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     parent: serializers.SlugRelatedField = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="public_id", read_only=True
+        slug_field="public_id", read_only=True, allow_null=True
     )
     link = serializers.SerializerMethodField()
     open_subtasks = serializers.IntegerField(read_only=True, default=0)
@@ -80,12 +83,23 @@ class TaskCloseSerializer(serializers.Serializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    customer: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    assignee: serializers.Field = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+    # The related fields are declared nullable, and the blank resolution
+    # allowed, so the schema says what an unassigned or open ticket looks like.
+    customer: serializers.Field = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
     )
-    department: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    cause_code: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assignee: serializers.Field = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    department: serializers.Field = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    cause_code: serializers.Field = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    resolution = serializers.ChoiceField(
+        choices=Resolution.choices, read_only=True, allow_blank=True
+    )
 
     class Meta:
         model = Ticket
@@ -209,8 +223,12 @@ class TransitionSerializer(serializers.Serializer):
 
 class CallCardSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    customer: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
-    ticket: serializers.Field = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    customer: serializers.Field = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
+    ticket: serializers.Field = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CallCard
@@ -225,7 +243,7 @@ class CallCardCreateSerializer(serializers.Serializer):
     )
     caller = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     summary = serializers.CharField(max_length=10_000)
-    received_at = serializers.DateTimeField()
+    received_at = MomentField()
 
 
 class MonitoringAlertSerializer(serializers.Serializer):
