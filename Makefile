@@ -26,7 +26,7 @@ test: install lint
 
 # The long reliability run (docs/reliability.md): schemathesis fuzzes every API
 # operation with RELIABILITY_EXAMPLES examples each (300: some 13,000 cases,
-# about 5 minutes; `make test` runs the same files with 25), then the bad-input
+# under 3 minutes; `make test` runs the same files with 25), then the bad-input
 # tests. RELIABILITY_EXAMPLES=1000 make reliability for a longer run.
 reliability: install
 	RELIABILITY_EXAMPLES=$${RELIABILITY_EXAMPLES:-300} $(PY) -m pytest tests/reliability -q

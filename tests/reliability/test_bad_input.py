@@ -146,6 +146,13 @@ def test_a_nul_in_a_path_is_a_404(personas: Personas, api: Client) -> None:
         assert _is_json_error(api.get(path), 404) == {"detail": "Not found."}
 
 
+def test_a_session_cookie_with_a_nul_counts_as_no_session(db: None) -> None:
+    # On PostgreSQL the session lookup was a DataError: every page a 500.
+    client = Client(HTTP_COOKIE="sessionid=abcdefgh\x00ijklmnop")
+    _is_json_error(client.get("/api/v1/customers/"), 401)
+    assert client.get("/accounts/login/").status_code == 200
+
+
 @pytest.mark.parametrize(
     "content_type",
     [
