@@ -215,12 +215,11 @@ def _data(results: Results) -> list[str]:
 
 def _method(results: Results) -> list[str]:
     method = results.get("method", {})
-    return [
-        "## Method",
-        "",
-        method.get("text", ""),
-        "",
-    ]
+    lines = ["## Method", "", method.get("text", ""), ""]
+    if results.get("remeasured"):
+        lines += ["Measured again (`--only ... --merge`, the rest from the run above): "
+                  + "; ".join(results["remeasured"]) + ".", ""]  # fmt: skip
+    return lines
 
 
 def _share(value: float | None) -> str:

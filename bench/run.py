@@ -45,6 +45,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=int(env.get("BENCH_REPEATS", "3")))
     parser.add_argument("--no-sweep", action="store_true", help="skip the SLA sweeps")
     parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other endpoints of the last run at this size (with --only)",
+    )
+    parser.add_argument(
         "--wait-quiet",
         type=int,
         default=int(env.get("BENCH_WAIT_QUIET", "600")),
@@ -241,6 +246,25 @@ def _save(results: dict[str, Any]) -> None:
     (RESULTS / "last.json").write_text(text)
 
 
+def _merged(results: dict[str, Any]) -> dict[str, Any]:
+    """This run's endpoints (and sweeps, if run) over the last full run at the
+    same size: for measuring a few rows again, e.g. ones another process disturbed."""
+    earlier = load_json(RESULTS / f"run-{results['database']['tickets']}.json")
+    if not earlier:
+        return results
+    merged = {**earlier, "endpoints": {**earlier.get("endpoints", {})}}
+    merged["endpoints"].update(results["endpoints"])
+    if results["sweeps"]:
+        merged["sweeps"] = results["sweeps"]
+    if results["endpoints"]:
+        merged["memory"] = earlier.get("memory") or results["memory"]
+    merged["remeasured"] = [
+        *earlier.get("remeasured", []),
+        f"{results['when']}: {', '.join([*results['endpoints'], *results['sweeps']])}",
+    ]
+    return merged
+
+
 def load_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -361,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         "created_tickets_removed": removed,
         "elapsed_s": round(time.monotonic() - _T0),
     }
+    if args.merge:
+        results = _merged(results)
     _save(results)
     DOC.write_text(render(results))
     for line in report.evaluate(results):
