@@ -22,12 +22,13 @@ run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runall --port $(PORT)
 
 test: install lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m 'not faults' $(PYTEST_ARGS)
 
 # The long reliability run (docs/reliability.md): schemathesis fuzzes every API
 # operation with RELIABILITY_EXAMPLES examples each (300: some 13,000 cases,
-# under 3 minutes; `make test` runs the same files with 25), then the bad-input
-# tests. RELIABILITY_EXAMPLES=1000 make reliability for a longer run.
+# under 3 minutes; `make test` runs the same files with 25), the bad-input
+# tests, and the fault-injection and load tests (marker `faults`, which
+# `make test` leaves out). RELIABILITY_EXAMPLES=1000 make reliability for a longer run.
 reliability: install
 	RELIABILITY_EXAMPLES=$${RELIABILITY_EXAMPLES:-300} $(PY) -m pytest tests/reliability -q
 
