@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := servicedesk.settings
 
-.PHONY: install run test lint format messages check-deploy bench bench-peer reliability
+.PHONY: install run test lint format messages check-deploy bench bench-peer reliability audit
 
 install: $(STAMP)
 
@@ -49,6 +49,20 @@ messages: install
 check-deploy: install
 	DEBUG=false SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(64))')} \
 	  $(PY) manage.py check --deploy
+
+# Known vulnerabilities in the installed environment (docs/reliability.md,
+# Security): every distribution in the virtualenv but the project itself, as
+# `pip freeze --all` lists it, looked up in AUDIT_SERVICE (pypi or osv).
+# --strict: a distribution the service cannot audit fails the run, so an
+# unreachable vulnerability service is a failure, never a silent pass.
+AUDIT_SERVICE ?= pypi
+audit: install
+	@$(VENV)/bin/pip freeze --all --exclude-editable > $(VENV)/audit-requirements.txt
+	@$(VENV)/bin/pip-audit --strict --disable-pip --no-deps --progress-spinner off \
+	  --vulnerability-service $(AUDIT_SERVICE) -r $(VENV)/audit-requirements.txt \
+	  || { echo "make audit: FAILED: a known vulnerability (listed above), or the" \
+	    "$(AUDIT_SERVICE) vulnerability service could not audit a dependency (the first" \
+	    "one is named above; AUDIT_SERVICE=pypi or osv picks the service)" >&2; exit 1; }
 
 # Load benchmark (docs/benchmarks.md): gunicorn + PostgreSQL + wrk. Measures the
 # seeded PostgreSQL database in DATABASE_URL, or seeds the scratch database
