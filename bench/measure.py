@@ -349,7 +349,7 @@ def _bulk_moment(count: int) -> datetime | None:
 
 def sweep_bulk(*, count: int = 10_000) -> dict[str, Any] | None:
     """`count` warnings and breaches due at once, announced by consecutive
-    sla_sweep runs (500 per kind and run) until one finds nothing. The tickets'
+    sla_sweep runs (each up to 40 batches of 500 per kind) until one finds nothing. The tickets'
     markers and flags are put back and the events removed afterwards, so the
     data stays as seeded."""
     now = _bulk_moment(count)

@@ -296,7 +296,8 @@ def _sweeps(results: Results) -> list[str]:
         note = (
             f"{fmt(bulk['announcements'])} announcements ({fmt(bulk.get('breaches'))} breaches, "
             f"{fmt(bulk.get('warnings'))} warnings) on {fmt(bulk.get('tickets'))} tickets, "
-            f"{bulk.get('runs')} consecutive `sla_sweep` runs (500 per kind and run), "
+            f"{bulk.get('runs')} consecutive `sla_sweep` runs "
+            "(each up to 40 batches of 500 per kind), "
             f"`now` = {bulk.get('now')}; restored afterwards"
         )
         rows.append(["everything due at once", bulk["seconds"], "s", bulk.get("queries"), note])

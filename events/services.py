@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -62,6 +63,46 @@ def event_record(
 
         enqueue_on_commit(send_notifications)
     return event
+
+
+def events_record_many(
+    *,
+    model: type[models.Model],
+    rows: list[tuple[int, str, dict[str, Any]]],
+    kind: str,
+    actor: Any,
+    now: datetime,
+) -> int:
+    """The same kind of event for many objects of one model in one INSERT:
+    `rows` holds (pk, reference, data) per object. For the sweepers, which
+    announce thousands of due moments at once; call inside their transaction."""
+    if not rows:
+        return 0
+    notifies = has_notifier(kind)
+    content_type = ContentType.objects.get_for_model(model)
+    label = actor_label(actor)[:150]
+    Event.objects.bulk_create(
+        [
+            Event(
+                created_at=now,
+                actor=actor if getattr(actor, "_meta", None) is not None else None,
+                actor_label=label,
+                content_type=content_type,
+                object_id=pk,
+                object_ref=reference[:120],
+                kind=kind,
+                data=data,
+                processed_at=None if notifies else now,
+            )
+            for pk, reference, data in rows
+        ],
+        batch_size=1000,
+    )
+    if notifies:
+        from events.tasks import send_notifications
+
+        enqueue_on_commit(send_notifications)
+    return len(rows)
 
 
 def _audit_value(value: Any) -> Any:
@@ -163,11 +204,23 @@ def notification_render(notification: Notification) -> EmailMultiAlternatives:
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
-        # RFC 3834: other auto-responders must not answer these mails.
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={
+            # RFC 3834: other auto-responders must not answer these mails.
+            "Auto-Submitted": "auto-generated",
+            "Message-ID": notification_message_id(notification),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def notification_message_id(notification: Notification) -> str:
+    """The same Message-ID every time a notification is sent: should a sender
+    die after the mail server accepted a mail but before it was marked sent,
+    the mail goes out again after the claim timeout, and the copy carries the
+    same Message-ID, so a receiving system can drop it."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<notification.{notification.pk}.{int(notification.created_at.timestamp())}@{domain}>"
 
 
 def notifications_send_pending(*, now: datetime, limit: int) -> int:
@@ -191,7 +244,12 @@ def notifications_send_pending(*, now: datetime, limit: int) -> int:
             notification_render(notification).send()
         except Exception as error:
             logger.warning("notification %s not sent: %s", notification_id, error)
-            Notification.objects.filter(pk=notification_id).update(
+            # Only while the claim is still ours: a sender that took a stale
+            # claim over may have sent the mail meanwhile, and that must not
+            # be undone (it would be sent yet again).
+            Notification.objects.filter(
+                pk=notification_id, status=NotificationStatus.SENDING, claimed_at=now
+            ).update(
                 status=NotificationStatus.FAILED
                 if notification.attempts >= MAX_ATTEMPTS
                 else NotificationStatus.PENDING,

@@ -109,7 +109,6 @@ def ticket_create(
         updated_at=now,
     )
     ticket.number = f"T-{ticket.pk:06d}"
-    Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
     event_record(
         obj=ticket,
         kind="ticket.created",
@@ -128,8 +127,14 @@ def ticket_create(
         author_label=author_label,
         from_customer=customer is None or _is_customer(actor) or bool(reply_to),
     )
-    ticket_search_refresh(ticket)
-    return ticket_sla_refresh(ticket=ticket, now=now)
+    # The number, the full-text document and the SLA state in one UPDATE: the
+    # conversation is the one message above, and the SLA history is empty.
+    return ticket_sla_refresh(
+        ticket=ticket,
+        now=now,
+        history=[],
+        also={"number": ticket.number, **_search_document(ticket, [message])},
+    )
 
 
 @transaction.atomic
@@ -161,6 +166,15 @@ def ticket_search_refresh(ticket: Ticket) -> None:
     number, customer, mail address and the conversation."""
     if connection.vendor != "postgresql":
         return
+    bodies = ticket.messages.order_by("id").values_list("body", flat=True)[:500]
+    Ticket.objects.filter(pk=ticket.pk).update(**_search_document(ticket, list(bodies)))
+
+
+def _search_document(ticket: Ticket, bodies: Sequence[str]) -> dict[str, Any]:
+    """The `search_vector` column's new value (PostgreSQL only) from the
+    ticket and the bodies of its conversation."""
+    if connection.vendor != "postgresql":
+        return {}
     customer = ticket.customer
     parts = [
         ticket.number or "",
@@ -168,12 +182,10 @@ def ticket_search_refresh(ticket: Ticket) -> None:
         ticket.reply_to,
         customer.number if customer else "",
         customer.name if customer else "",
-        *ticket.messages.order_by("id").values_list("body", flat=True)[:500],
+        *bodies,
     ]
     text = " ".join(parts)[:500_000]
-    Ticket.objects.filter(pk=ticket.pk).update(
-        search_vector=SearchVector(Value(text), config="simple")
-    )
+    return {"search_vector": SearchVector(Value(text), config="simple")}
 
 
 def _contract_code(ticket: Ticket) -> str:

@@ -4,15 +4,15 @@ from the event log, refreshed by the ticket services, announced by the sweeper."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from events.services import event_record, history_of
+from events.services import events_record_many, history_of
 from tickets import sla
 from tickets.models import ACTIVE_STATUSES, SlaTarget, Ticket, TicketStatus
 from tickets.sla_history import HistoryEvent, facts_from_history
@@ -62,9 +62,15 @@ def ticket_history(ticket: Ticket) -> list[HistoryEvent]:
     ]
 
 
-def ticket_sla_state(ticket: Ticket, *, now: datetime) -> sla.SlaState:
+def ticket_sla_state(
+    ticket: Ticket, *, now: datetime, history: list[HistoryEvent] | None = None
+) -> sla.SlaState:
+    """The engine's state of `ticket` at `now`, from its event log (or from
+    `history`, when the caller knows it: a ticket being created has none)."""
     facts = facts_from_history(
-        created_at=ticket.created_at, targets=sla_targets_for(ticket), events=ticket_history(ticket)
+        created_at=ticket.created_at,
+        targets=sla_targets_for(ticket),
+        events=ticket_history(ticket) if history is None else history,
     )
     return sla.compute_sla(facts, now=now, warning_fraction=settings.SLA_WARNING_FRACTION)
 
@@ -81,14 +87,21 @@ SLA_FIELDS = [
 ]
 
 
-def ticket_sla_refresh(*, ticket: Ticket, now: datetime) -> Ticket:
+def ticket_sla_refresh(
+    *,
+    ticket: Ticket,
+    now: datetime,
+    history: list[HistoryEvent] | None = None,
+    also: dict[str, Any] | None = None,
+) -> Ticket:
     """Store what the engine computes from the event log: the due times are a
-    cache for the sweeper's indexes, never maintained by hand."""
-    state = ticket_sla_state(ticket, now=now)
+    cache for the sweeper's indexes, never maintained by hand. `also` adds
+    other columns to the same UPDATE."""
+    state = ticket_sla_state(ticket, now=now, history=history)
     for name in SLA_FIELDS:
         setattr(ticket, name, getattr(state, name))
     Ticket.objects.filter(pk=ticket.pk).update(
-        **{name: getattr(state, name) for name in SLA_FIELDS}
+        **{name: getattr(state, name) for name in SLA_FIELDS}, **(also or {})
     )
     return ticket
 
@@ -127,40 +140,83 @@ SWEEPS = [
 ]
 
 
-def sla_sweep(*, now: datetime, batch: int = 500) -> dict[str, int]:
+def sla_sweep(*, now: datetime, batch: int = 500, max_batches: int = 40) -> dict[str, int]:
     """Announce warnings and breaches that have come due, each exactly once.
-    A ticket is claimed by a conditional UPDATE of its marker: a second worker
-    (or a second run) updates nothing and moves on."""
+    Per kind, batches of `batch` tickets are claimed by one conditional UPDATE
+    of their marker and announced by one INSERT of events, in one transaction:
+    the claim and its events exist together or not at all. Rows another
+    sweeper holds are waited for (PostgreSQL) and the marker condition is
+    checked again under the row lock, so a second worker or a second run
+    announces nothing twice. At most `max_batches` batches per kind and run: the rest is
+    for the next run."""
     counts: dict[str, int] = {}
     for target, kind, moment, marker, flag, extra in SWEEPS:
-        due = (
-            Ticket.objects.filter(
-                _ACTIVE_Q, extra, **{f"{moment}__lt": now, f"{marker}__isnull": True}
-            )
-            .order_by(moment)
-            .values_list("id", moment)[:batch]
-        )
         done = 0
-        for ticket_id, at in due:
-            with transaction.atomic():
-                changes: dict[str, Any] = {marker: now}
-                if flag:
-                    changes[flag] = True
-                if not Ticket.objects.filter(pk=ticket_id, **{f"{marker}__isnull": True}).update(
-                    **changes
-                ):
-                    continue
-                ticket = Ticket.objects.get(pk=ticket_id)
-                event_record(
-                    obj=ticket,
-                    kind=kind,
-                    actor=None,
-                    now=now,
-                    data={"target": target, "at": at.isoformat()},
-                )
-                done += 1
+        due = Ticket.objects.filter(
+            _ACTIVE_Q, extra, **{f"{moment}__lt": now, f"{marker}__isnull": True}
+        ).order_by(moment)
+        for _ in range(max_batches):
+            if not due.exists():  # the idle case: one indexed read, no transaction
+                break
+            claimed = _sweep_batch(
+                due=due, target=target, kind=kind, moment=moment, marker=marker, flag=flag,
+                now=now, batch=batch,
+            )  # fmt: skip
+            done += claimed
+            if claimed < batch:
+                break
         counts[f"{target}_{kind.rsplit('_', 1)[-1]}"] = done
     return counts
+
+
+@transaction.atomic
+def _sweep_batch(
+    *,
+    due: QuerySet[Ticket],
+    target: str,
+    kind: str,
+    moment: str,
+    marker: str,
+    flag: str | None,
+    now: datetime,
+    batch: int,
+) -> int:
+    # Locked in id order whatever the kind, so two sweepers (each on its own
+    # kind) wait for each other instead of deadlocking; a row another sweeper
+    # claimed meanwhile no longer matches once its lock is released.
+    ids = due.order_by("id").values_list("id", flat=True)[:batch]
+    connection = transaction.get_connection()
+    if connection.features.has_select_for_update:
+        ids = ids.select_for_update()
+    locked = list(ids)
+    if not locked:
+        return 0
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    column = connection.ops.quote_name
+    sets = f"{column(marker)} = %s" + (f", {column(flag)} = %s" if flag else "")
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    # Only column names of this model are interpolated. The ids come from their
+    # own query (a subquery here could be rescanned and claim more than a batch).
+    sql = (
+        f"UPDATE {table} SET {sets} WHERE {column('id')} IN ({', '.join(['%s'] * len(locked))})"  # noqa: S608
+        f" AND {column(marker)} IS NULL RETURNING {column('id')}, {column('number')},"
+        f" {column(moment)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [stamp, *([True] if flag else []), *locked])
+        claimed = cursor.fetchall()
+    rows = [
+        (pk, number or "", {"target": target, "at": _moment(at).isoformat()})
+        for pk, number, at in claimed
+    ]
+    return events_record_many(model=Ticket, rows=rows, kind=kind, actor=None, now=now)
+
+
+def _moment(value: Any) -> datetime:
+    """RETURNING bypasses the ORM's converters: SQLite hands back a naive UTC
+    time (or its text)."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def sla_recompute(

@@ -163,3 +163,28 @@ def test_the_warning_names_the_target_in_the_readers_language(personas: Personas
     sla_sweep(now=WED_10 + timedelta(minutes=46))
     send_notifications()
     assert "norm voor reactie" in str(mail.outbox[0].subject)
+
+
+def test_a_run_announces_batch_after_batch_up_to_its_limit(personas: Personas) -> None:
+    overdue = [new_ticket(personas, now=datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) for _ in range(7)]
+    first = sla_sweep(now=WED_10, batch=2, max_batches=3)  # 3 batches of 2 per kind
+    assert first == dict.fromkeys(first, 6) and len(first) == 4
+    second = sla_sweep(now=WED_10, batch=2, max_batches=3)  # the one left over, per kind
+    assert second == dict.fromkeys(first, 1)
+    assert sla_sweep(now=WED_10, batch=2) == dict.fromkeys(first, 0)
+    for ticket in overdue:
+        assert sorted(kinds(ticket)) == [
+            ("ticket.sla_breached", "resolution"),
+            ("ticket.sla_breached", "response"),
+            ("ticket.sla_warning", "resolution"),
+            ("ticket.sla_warning", "response"),
+        ]
+        ticket.refresh_from_db()
+        assert ticket.response_breached and ticket.resolution_breached
+        assert ticket.response_breach_recorded_at == WED_10
+    event = Event.objects.get(
+        kind="ticket.sla_breached", object_id=overdue[0].pk, data__target="response"
+    )
+    assert event.object_ref == overdue[0].number
+    assert event.actor_label == "system" and event.processed_at is None  # it notifies
+    assert event.data["at"] == overdue[0].response_due_at.isoformat()

@@ -209,3 +209,25 @@ def test_idempotent_ticket_creation(personas: Personas, token_client) -> None:
     second = client.post("/api/v1/tickets/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="mon-1")
     assert first.json()["number"] == second.json()["number"]
     assert Ticket.objects.count() == 1
+
+
+@time_machine.travel(WED_10, tick=False)
+def test_creation_answers_what_is_stored_in_a_fixed_number_of_queries(
+    personas: Personas, token_client
+) -> None:
+    client = token_client("tickets:write,tickets:read")
+    client.post("/api/v1/tickets/", BODY, format="json")  # warm caches (content types)
+    with CaptureQueriesContext(connection) as queries:
+        created = client.post("/api/v1/tickets/", BODY, format="json")
+    assert created.status_code == 201, created.content
+    # token, customer, priority matrix, ticket, event, message, SLA target, the
+    # one UPDATE of number, document and due times (+ savepoint pairs in tests)
+    writes_and_reads = [q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(writes_and_reads) <= 8, [q["sql"][:60] for q in writes_and_reads]
+    stored = client.get(f"/api/v1/tickets/{created.json()['number']}/")
+    assert created.json() == stored.json()
+    ticket = Ticket.objects.get(number=created.json()["number"])
+    assert ticket.response_due_at is not None and ticket.number == f"T-{ticket.pk:06d}"
+    if connection.vendor == "postgresql":  # the full-text document holds the message
+        assert Ticket.objects.filter(pk=ticket.pk, search_vector="502").exists()
+        assert Ticket.objects.filter(pk=ticket.pk, search_vector=ticket.number).exists()
