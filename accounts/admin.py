@@ -58,5 +58,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         now = timezone.now()
         for token in queryset:
-            api_token_revoke(token=token, now=now)
+            api_token_revoke(token=token, now=now, actor=request.user)
         messages.success(request, _("Revoked."))

@@ -3,13 +3,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
 from django.template import loader
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
 from events.services import notification_queue
+
+
+class LockedOutLoginForm(AuthenticationForm):
+    """The login form while the name or the address is locked out: it says so
+    and checks no password, not even the right one."""
+
+    def clean(self) -> dict[str, Any]:
+        raise ValidationError(
+            _("Too many failed attempts. Wait a few minutes and try again."), code="locked"
+        )
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

@@ -146,13 +146,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 def roles_sync() -> None:
     """Create the role groups and give each exactly the permissions in the table.
     Permissions of apps not installed yet are skipped and picked up next time."""
-    for role, names in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=role)
-        wanted = Q(pk__in=[])
-        for name in names:
-            app_label, codename = name.split(".", 1)
-            wanted |= Q(content_type__app_label=app_label, codename=codename)
-        group.permissions.set(Permission.objects.filter(wanted))
+    from accounts.audit import audit_suppressed
+
+    # The table is code, reviewed as code: its sync is not audited (changes
+    # made to a role by hand, in the admin, are).
+    with audit_suppressed():
+        for role, names in ROLE_PERMISSIONS.items():
+            group, _created = Group.objects.get_or_create(name=role)
+            wanted = Q(pk__in=[])
+            for name in names:
+                app_label, codename = name.split(".", 1)
+                wanted |= Q(content_type__app_label=app_label, codename=codename)
+            group.permissions.set(Permission.objects.filter(wanted))
 
 
 def sync_roles_after_migrate(**kwargs: Any) -> None:

@@ -95,6 +95,14 @@ def api_token_create(*, name: str, scopes: str, created_by: User | None = None) 
         scopes=scope_list,
         created_by=created_by,
     )
+    # The audit names the token and its scopes, never the key.
+    event_record(
+        obj=token,
+        kind="api_token.created",
+        actor=created_by,
+        now=token.created_at,
+        data={"name": token.name, "scopes": scope_list},
+    )
     return IssuedToken(token=token, key=key)
 
 
@@ -108,8 +116,19 @@ def api_token_authenticate(*, key: str, now: datetime) -> ApiToken | None:
     return token
 
 
-def api_token_revoke(*, token: ApiToken, now: datetime) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, now: datetime, actor: Any = None) -> bool:
+    """Revoke the token; False when it was revoked already (nothing recorded)."""
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if revoked:
+        event_record(
+            obj=token,
+            kind="api_token.revoked",
+            actor=actor,
+            now=now,
+            data={"name": token.name, "scopes": token.scopes},
+        )
+    return bool(revoked)
 
 
 def login_is_locked(*, username: str, ip_address: str | None, now: datetime) -> bool:
@@ -125,8 +144,8 @@ def login_is_locked(*, username: str, ip_address: str | None, now: datetime) -> 
     return bool(ip_address) and recent.filter(ip_address=ip_address).count() >= limit * 4
 
 
-def login_failure_record(*, username: str, ip_address: str | None, now: datetime) -> None:
-    LoginFailure.objects.create(username=username.lower(), ip_address=ip_address, at=now)
+def login_failure_record(*, username: str, ip_address: str | None, now: datetime) -> LoginFailure:
+    return LoginFailure.objects.create(username=username.lower(), ip_address=ip_address, at=now)
 
 
 def login_failures_clear(*, username: str, now: datetime) -> None:

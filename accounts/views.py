@@ -8,47 +8,34 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from accounts.forms import OutboxPasswordResetForm
+from accounts.audit import client_address
+from accounts.forms import LockedOutLoginForm, OutboxPasswordResetForm
 from accounts.models import Absence
 from accounts.selectors import customer_get, customers_visible_to, on_call_at
-from accounts.services import login_failure_record, login_failures_clear, login_is_locked
+from accounts.services import login_is_locked
 from events.services import history_of
 from servicedesk.lib.access import permission_required, staff_required
 from tickets.selectors import task_box
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 class LoginView(auth_views.LoginView):
     """Django's login (which cycles the session key, so no session fixation)
-    with brute-force throttling per username and per address."""
+    with brute-force throttling per username and per address. Failures are
+    counted and successes clear them in accounts.audit, for every login path;
+    accounts.backends refuses a locked name there too (the admin's login)."""
 
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")[:150]
-        if login_is_locked(username=username, ip_address=_client_ip(request), now=timezone.now()):
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, _("Too many failed attempts. Wait a few minutes and try again."))
+        address = client_address(request)
+        if login_is_locked(username=username, ip_address=address, now=timezone.now()):
+            form = LockedOutLoginForm(request, data=request.POST)
+            form.is_valid()
             return self.render_to_response(self.get_context_data(form=form), status=429)
+        request.login_lock_checked = True  # type: ignore[attr-defined]
         return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        login_failure_record(
-            username=self.request.POST.get("username", "")[:150],
-            ip_address=_client_ip(self.request),
-            now=timezone.now(),
-        )
-        return super().form_invalid(form)
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        login_failures_clear(username=form.get_user().get_username(), now=timezone.now())
-        return super().form_valid(form)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
