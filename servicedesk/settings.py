@@ -323,6 +323,9 @@ NOTIFICATION_BATCH_SIZE = env_int("NOTIFICATION_BATCH_SIZE", 100, minimum=1, max
 NOTIFICATION_CLAIM_TIMEOUT = timedelta(
     seconds=env_int("NOTIFICATION_CLAIM_TIMEOUT", 600, minimum=30)
 )
+# The queue's team counters are shared by all staff for this long (0: live);
+# the queue itself refreshes every 30 seconds.
+QUEUE_COUNTERS_SECONDS = env_int("QUEUE_COUNTERS_SECONDS", 10, minimum=0, maximum=300)
 SLA_WARNING_FRACTION = env_float("SLA_WARNING_FRACTION", 0.75, minimum=0.05, maximum=0.99)
 CAB_WEEKDAY = env_int("CAB_WEEKDAY", 1, minimum=0, maximum=6)  # 0 = Monday; default Tuesday
 CAB_HOUR = env_int("CAB_HOUR", 14, minimum=0, maximum=23)

@@ -102,4 +102,6 @@ def _default_language() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _isolated_media(tmp_path_factory: pytest.TempPathFactory, settings: object) -> Iterator[None]:
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))  # type: ignore[attr-defined]
+    # Live counters: a shared cache (Redis) would carry them from test to test.
+    settings.QUEUE_COUNTERS_SECONDS = 0  # type: ignore[attr-defined]
     yield

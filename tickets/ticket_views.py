@@ -22,6 +22,7 @@ from accounts.models import Customer
 from events.services import history_of
 from servicedesk.lib.access import permission_required
 from servicedesk.lib.forms import add_service_errors
+from servicedesk.lib.paging import window
 from tickets.forms import (
     AssignForm,
     ClassifyForm,
@@ -47,6 +48,7 @@ from tickets.models import (
 )
 from tickets.selectors import (
     queue_counters,
+    queue_rows,
     queue_tickets,
     sla_timeline,
     ticket_get,
@@ -67,6 +69,7 @@ from tickets.services import (
 )
 
 VIEW = "tickets.view_ticket"
+QUEUE_PAGE_SIZE = 25
 CHANGE = "tickets.change_ticket"
 
 
@@ -74,8 +77,8 @@ CHANGE = "tickets.change_ticket"
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = queue_tickets(user=request.user, filters=filters)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    qs = queue_rows(queue_tickets(user=request.user, filters=filters))
+    page = window(qs, page=request.GET.get("page"), size=QUEUE_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -10,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from tests.base import Personas
 from tests.tickets.test_ticket_services import WED_10, new_ticket
 from tickets.models import Ticket, TicketStatus
-from tickets.services import ticket_classify, ticket_message_add
+from tickets.selectors import QUEUE_COUNTERS_KEY
+from tickets.services import ticket_assign, ticket_classify, ticket_message_add
 from tickets.sla_services import sla_sweep
 
 
@@ -172,3 +174,42 @@ def test_customers_and_sales_cannot_work_tickets(personas: Personas) -> None:
     sales = logged_in(personas.sales)
     assert sales.get(f"/tickets/{ticket.number}/").status_code == 200
     assert sales.post(f"/tickets/{ticket.number}/reply/", {"body": "x"}).status_code == 403
+
+
+def test_the_team_counters_are_shared_for_a_while_and_mine_is_live(
+    personas: Personas, settings
+) -> None:
+    settings.QUEUE_COUNTERS_SECONDS = 10
+    cache.delete(QUEUE_COUNTERS_KEY)
+    try:
+        first = new_ticket(personas)
+        assert logged_in(personas.jr).get("/queue/").context["counters"]["total"] == 1
+        new_ticket(personas)
+        ticket_assign(ticket=first, assignee=personas.jr, actor=personas.head, now=WED_10)
+        # Another engineer within the period: the team's figures as computed, his own live.
+        counters = logged_in(personas.sr).get("/queue/").context["counters"]
+        assert (counters["total"], counters["unassigned"], counters["mine"]) == (1, 1, 0)
+        assert logged_in(personas.jr).get("/queue/").context["counters"]["mine"] == 1
+        cache.delete(QUEUE_COUNTERS_KEY)  # the period is over
+        counters = logged_in(personas.sr).get("/queue/").context["counters"]
+        assert (counters["total"], counters["unassigned"]) == (2, 1)
+    finally:
+        cache.delete(QUEUE_COUNTERS_KEY)
+
+
+def test_the_queue_pages_without_counting(personas: Personas) -> None:
+    for _ in range(27):
+        new_ticket(personas)
+    client = logged_in(personas.jr)
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/queue/")
+    counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1 and '"assignee_id" =' in counts[0]  # only "mine"; the list is not
+    assert len(queries) <= 8  # no query per row: the narrow rows hold all a row shows
+    assert len(first.context["page"]) == 25 and first.context["page"].has_next
+    second = client.get("/queue/?page=2")
+    assert len(second.context["page"]) == 2 and not second.context["page"].has_next
+    numbers = {t.number for t in first.context["page"]} | {t.number for t in second.context["page"]}
+    assert len(numbers) == 27
+    assert "Page 2" in second.content.decode() and 'page=1"' in second.content.decode()
+    assert len(client.get("/queue/?page=abc").context["page"]) == 25  # not a page: the first
