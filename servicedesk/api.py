@@ -8,12 +8,19 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import django_filters
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage
+from django.core.paginator import Page as DjangoPage
+from django.core.paginator import Paginator as DjangoPaginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django_filters.fields import IsoDateTimeField
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -34,6 +41,64 @@ class CursorPage(CursorPagination):
     ordering = ("-created_at", "-id")
 
 
+class _LivePage(DjangoPage):
+    """A page whose "is there a next page" comes from the rows themselves."""
+
+    more = False
+
+    def has_next(self) -> bool:
+        return self.more
+
+
+class CountReusingPaginator(DjangoPaginator):
+    """Django's paginator, whose COUNT(*) is reused for API_COUNT_SECONDS by
+    the callers of the very same query. Over a million tickets a broad filter
+    or a common search word costs hundreds of milliseconds to count, and a
+    client paging through a list asks the same count on every page. The key
+    is the query's SQL with its parameters, the caller's visibility filter
+    included, so a count only reaches callers who see the same rows. Only the
+    `count` figure may be that old: a page's rows, and whether a next page
+    exists (one row more is read), are always live."""
+
+    reused = False
+
+    @cached_property
+    def count(self) -> int:
+        seconds = settings.API_COUNT_SECONDS
+        qs = self.object_list
+        if not seconds or not isinstance(qs, QuerySet):
+            return super().count
+        sql, params = qs.order_by().query.sql_with_params()
+        key = "api-count:" + hashlib.sha256(f"{sql}\0{params!r}".encode()).hexdigest()
+        counted = cache.get(key)
+        if counted is None:
+            counted = qs.count()
+            cache.set(key, counted, seconds)
+        else:
+            self.reused = True
+        return int(counted)
+
+    def validate_number(self, number: Any) -> int:
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if not self.reused:
+                raise
+            # Past the end by a count of a while ago: count again.
+            self.reused = False
+            self.__dict__["count"] = cast("QuerySet[Any]", self.object_list).count()
+            self.__dict__.pop("num_pages", None)
+            return super().validate_number(number)
+
+    def page(self, number: Any) -> DjangoPage:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        page = _LivePage(rows[: self.per_page], number, self)
+        page.more = len(rows) > self.per_page
+        return page
+
+
 class Pagination(PageNumberPagination):
     """Page numbers with a count by default (`?page=`); with `?cursor=` (an
     empty one starts at the top) cursor pagination, whose deep pages cost the
@@ -43,6 +108,7 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CountReusingPaginator
 
     def _cursor(self, request: Request, view: Any) -> CursorPage | None:
         if "cursor" not in request.query_params or not getattr(view, "cursor_ordering", None):

@@ -104,4 +104,5 @@ def _isolated_media(tmp_path_factory: pytest.TempPathFactory, settings: object) 
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))  # type: ignore[attr-defined]
     # Live counters: a shared cache (Redis) would carry them from test to test.
     settings.QUEUE_COUNTERS_SECONDS = 0  # type: ignore[attr-defined]
+    settings.API_COUNT_SECONDS = 0  # type: ignore[attr-defined]
     yield

@@ -126,8 +126,10 @@ class TaskReopenView(APIView):
 
 
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    # distinct=False: no filter here joins a to-many relation, and DISTINCT over
+    # every column (the full-text document too) would make each list a sort.
+    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     type = django_filters.ChoiceFilter(choices=TicketType.choices)
     customer = django_filters.CharFilter(field_name="customer__number")
     assignee = django_filters.CharFilter(field_name="assignee__username")

@@ -231,3 +231,46 @@ def test_creation_answers_what_is_stored_in_a_fixed_number_of_queries(
     if connection.vendor == "postgresql":  # the full-text document holds the message
         assert Ticket.objects.filter(pk=ticket.pk, search_vector="502").exists()
         assert Ticket.objects.filter(pk=ticket.pk, search_vector=ticket.number).exists()
+
+
+def test_a_list_count_is_reused_only_by_callers_of_the_same_query(
+    personas: Personas, token_client, settings
+) -> None:
+    from django.core.cache import cache
+
+    settings.API_COUNT_SECONDS = 10
+    cache.clear()
+    new_ticket(personas)  # customer 2000's
+    staff = token_client("tickets:read")
+    customer = as_user(personas.customer_user)  # of customer 1000
+    assert staff.get("/api/v1/tickets/").json()["count"] == 1
+    assert customer.get("/api/v1/tickets/").json()["count"] == 0
+    new_ticket(personas, customer=personas.customer)
+    again = staff.get("/api/v1/tickets/").json()
+    assert again["count"] == 1 and len(again["results"]) == 2  # the count within its period
+    mine = customer.get("/api/v1/tickets/").json()
+    assert len(mine["results"]) == 1  # the customer's own query: never the staff's count
+    assert staff.get("/api/v1/tickets/?status=new").json()["count"] == 2  # another query
+    cache.clear()
+    assert staff.get("/api/v1/tickets/").json()["count"] == 2
+    assert customer.get("/api/v1/tickets/").json()["count"] == 1
+
+
+def test_a_reused_count_never_hides_rows_or_pages(
+    personas: Personas, token_client, settings
+) -> None:
+    from django.core.cache import cache
+
+    settings.API_COUNT_SECONDS = 10
+    cache.clear()
+    client = token_client("tickets:read")
+    for _ in range(2):
+        new_ticket(personas)
+    assert client.get("/api/v1/tickets/?page_size=2").json()["count"] == 2
+    for _ in range(3):
+        new_ticket(personas)
+    first = client.get("/api/v1/tickets/?page_size=2").json()
+    assert first["count"] == 2 and first["next"]  # a next page, although the count says none
+    third = client.get("/api/v1/tickets/?page_size=2&page=3").json()  # past the old count
+    assert third["count"] == 5 and len(third["results"]) == 1 and third["next"] is None
+    assert client.get("/api/v1/tickets/?page_size=2&page=4").status_code == 404
