@@ -28,9 +28,19 @@ def enqueue_on_commit(task: Any, *args: Any) -> None:
 
     def send() -> None:
         try:
-            task.apply_async(args=args, retry=False)
+            _publish(task, args)
         except Exception:
             logger.warning("could not enqueue %s; a sweeper will pick it up", task.name)
 
     send.enqueue_key = key  # type: ignore[attr-defined]
     transaction.on_commit(send)
+
+
+def _publish(task: Any, args: tuple[Any, ...]) -> None:
+    """Publish once, failing at once when the broker is down: by default the
+    broker connection is retried for seconds, and asking the result backend
+    to watch the task retries Redis for some 20 seconds more, all inside the
+    user's request. Nobody waits for these tasks' results, so none is kept."""
+    with task.app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=0)
+        task.apply_async(args=args, retry=False, ignore_result=True, producer=producer)

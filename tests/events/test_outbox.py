@@ -10,7 +10,11 @@ from django.db import connection
 from django.test import override_settings
 
 from events.models import Event, Notification, NotificationStatus
-from events.services import notifications_fan_out, notifications_send_pending
+from events.services import (
+    notification_render,
+    notifications_fan_out,
+    notifications_send_pending,
+)
 from events.tasks import send_notifications
 from tests.base import Personas
 from tickets.task_services import task_close, task_create
@@ -81,6 +85,41 @@ def test_a_failed_send_backs_off_and_gives_up_after_five_attempts(personas: Pers
             notifications_send_pending(now=moment, limit=10)
     assert set(Notification.objects.values_list("status", flat=True)) == {"failed"}
     assert "smtp down" in Notification.objects.first().last_error  # type: ignore[union-attr]
+
+
+def test_a_failed_send_leaves_alone_what_a_sender_that_took_over_the_claim_did(
+    personas: Personas,
+) -> None:
+    closed_task(personas)
+    notifications_fan_out(now=NOW, limit=10)
+    first = Notification.objects.order_by("id")[0]
+    later = NOW + timedelta(minutes=11)
+
+    def hung_then_failed(*args: object, **kwargs: object) -> int:
+        # Meanwhile the claim went stale; another sender took it over and sent.
+        Notification.objects.filter(pk=first.pk).update(
+            status=NotificationStatus.SENT, claimed_at=later, sent_at=later
+        )
+        raise OSError("connection reset")
+
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=hung_then_failed):
+        assert notifications_send_pending(now=NOW, limit=1) == 0
+    first.refresh_from_db()
+    assert (first.status, first.sent_at) == (NotificationStatus.SENT, later)
+    assert notifications_send_pending(now=later + timedelta(hours=1), limit=10) == 1
+    assert len(mail.outbox) == 1  # the other notification; the first is not sent again
+
+
+def test_a_notification_carries_the_same_message_id_every_time_it_is_sent(
+    personas: Personas,
+) -> None:
+    closed_task(personas)
+    notifications_fan_out(now=NOW, limit=10)
+    first, second = Notification.objects.order_by("id")
+    ids = [notification_render(n).message()["Message-ID"] for n in (first, second, first)]
+    assert ids[0] == ids[2]
+    assert ids[0].startswith(f"<notification.{first.pk}.{int(NOW.timestamp())}@")
+    assert ids[1] != ids[0]
 
 
 @pytest.mark.postgres
