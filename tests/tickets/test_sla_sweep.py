@@ -187,4 +187,5 @@ def test_a_run_announces_batch_after_batch_up_to_its_limit(personas: Personas) -
     )
     assert event.object_ref == overdue[0].number
     assert event.actor_label == "system" and event.processed_at is None  # it notifies
-    assert event.data["at"] == overdue[0].response_due_at.isoformat()
+    due = overdue[0].response_due_at
+    assert due is not None and event.data["at"] == due.isoformat()
