@@ -36,7 +36,7 @@ from tickets.models import (
     TicketStatus,
     TicketType,
 )
-from tickets.sla_services import ticket_sla_refresh
+from tickets.sla_services import ticket_sla_apply, ticket_sla_refresh, ticket_sla_state
 from tickets.task_services import task_create
 
 # --- Tickets ------------------------------------------------------------------
@@ -89,7 +89,7 @@ def ticket_create(
     # Classification by staff or an integration counts; a customer only proposes.
     classified = bool(impact and urgency) and not _is_customer(actor)
     impact, urgency = impact or Impact.MEDIUM, urgency or Impact.MEDIUM
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         customer=customer,
         subject=subject.strip(),
         type=type,
@@ -108,7 +108,24 @@ def ticket_create(
         created_at=now,
         updated_at=now,
     )
-    ticket.number = f"T-{ticket.pk:06d}"
+    # The row is written once, complete: its number (from an id drawn from the
+    # sequence first), its SLA state (a new ticket has no history) and its
+    # full-text document (the conversation is the one message below). A later
+    # UPDATE would write a second version of the row into every index.
+    ticket.pk = _next_ticket_id()
+    if ticket.pk is not None:
+        ticket.number = _ticket_number(ticket.pk)
+    ticket_sla_apply(ticket, ticket_sla_state(ticket, now=now, history=[]))
+    search = _search_document(ticket, [message])
+    if search:
+        ticket.search_vector = search["search_vector"]
+    ticket.save(force_insert=True)
+    if ticket.number is None:  # no sequence to draw from (SQLite): numbered after the INSERT
+        ticket.number = _ticket_number(ticket.pk)
+        Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
+    # Deferred from here on, as in every read of a ticket: a later save() of
+    # this instance leaves the stored document alone.
+    ticket.__dict__.pop("search_vector", None)
     event_record(
         obj=ticket,
         kind="ticket.created",
@@ -127,14 +144,21 @@ def ticket_create(
         author_label=author_label,
         from_customer=customer is None or _is_customer(actor) or bool(reply_to),
     )
-    # The number, the full-text document and the SLA state in one UPDATE: the
-    # conversation is the one message above, and the SLA history is empty.
-    return ticket_sla_refresh(
-        ticket=ticket,
-        now=now,
-        history=[],
-        also={"number": ticket.number, **_search_document(ticket, [message])},
-    )
+    return ticket
+
+
+def _ticket_number(pk: int) -> str:
+    return f"T-{pk:06d}"
+
+
+def _next_ticket_id() -> int | None:
+    """The id the next ticket gets, from its sequence (PostgreSQL), or None."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 @transaction.atomic

@@ -98,12 +98,17 @@ def ticket_sla_refresh(
     cache for the sweeper's indexes, never maintained by hand. `also` adds
     other columns to the same UPDATE."""
     state = ticket_sla_state(ticket, now=now, history=history)
-    for name in SLA_FIELDS:
-        setattr(ticket, name, getattr(state, name))
+    ticket_sla_apply(ticket, state)
     Ticket.objects.filter(pk=ticket.pk).update(
         **{name: getattr(state, name) for name in SLA_FIELDS}, **(also or {})
     )
     return ticket
+
+
+def ticket_sla_apply(ticket: Ticket, state: sla.SlaState) -> None:
+    """Set the engine's state on the instance (the caller saves it)."""
+    for name in SLA_FIELDS:
+        setattr(ticket, name, getattr(state, name))
 
 
 # --- Sweepers -------------------------------------------------------------------

@@ -463,11 +463,16 @@ def test_garbage_is_quarantined_with_its_raw_bytes(personas: Personas) -> None:
 def test_a_failure_midway_leaves_no_half_made_ticket(
     personas: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(ticket: Ticket, bodies: object) -> None:
+    from tickets import services
+
+    write_message = services._message_create
+
+    def refuse(**kwargs: object) -> None:
+        write_message(**kwargs)  # type: ignore[arg-type]
         raise ValidationError("search index unavailable")
 
     # Fails after the ticket row and its first message were written.
-    monkeypatch.setattr("tickets.services._search_document", refuse)
+    monkeypatch.setattr("tickets.services._message_create", refuse)
     raw = sample("plain-known-customer.eml")
     inbound = mail_ingest(raw=raw, now=WED_10)
     assert inbound.status == InboundMailStatus.QUARANTINED

@@ -95,3 +95,27 @@ def test_cursor_pages_walk_the_list_without_gaps_or_repeats(personas: Personas) 
     assert len(set(queries)) == 1  # a deep page costs what the first costs
     numbered = api.get("/api/v1/tickets/?page=2&page_size=5").json()
     assert numbered["count"] == 12 and len(numbered["results"]) == 5
+
+
+@pytest.mark.postgres
+def test_a_new_ticket_is_written_once_complete_and_keeps_its_document(
+    personas: Personas,
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        ticket = new_ticket(personas, subject="Printer jams", message="The laserwriter jams")
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert writes == []  # number, due times and document are in the INSERT
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert stored.number == f"T-{ticket.pk:06d}" and stored.response_due_at is not None
+    assert found("laserwriter") == {ticket.number}
+    ticket_message_add(
+        ticket=Ticket.objects.get(pk=ticket.pk),
+        body="Replaced the toner",
+        public=True,
+        actor=personas.jr,
+        now=WED_10 + timedelta(minutes=5),
+    )
+    assert found("toner") == {ticket.number}
+    ticket.subject = "Printer jams again"
+    ticket.save()  # the instance from the service: the stored document stays as it is
+    assert found("toner") == {ticket.number} and found("laserwriter") == {ticket.number}
