@@ -12,6 +12,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# the interpreter's bundled pip and setuptools have published advisories
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@

@@ -456,6 +456,13 @@ class Ticket(models.Model):
                 condition=~Q(status="closed"),
                 name="ticket_queue_idx",
             ),
+            # the queue narrowed to one assignee (and the queue's "mine" counter):
+            # their unclosed tickets in queue order, without visiting their history.
+            models.Index(
+                fields=["assignee", "classified", "resolution_due_at"],
+                condition=~Q(status="closed"),
+                name="ticket_queue_assignee_idx",
+            ),
             # a customer's history, newest first.
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             # monitoring_alert_receive: the open ticket of an alert key.

@@ -113,3 +113,17 @@ def test_check_deploy_is_clean_but_for_the_https_settings(tmp_path: Path) -> Non
     )
     https = subprocess.run(base, cwd=ROOT, env=environ, capture_output=True, text=True, check=False)
     assert https.returncode == 0, https.stderr
+
+
+def test_postgresql_sessions_plan_for_short_queries_on_fast_storage(tmp_path: Path) -> None:
+    code = (
+        "from django.conf import settings as s; print(s.DATABASES['default']['OPTIONS']['options'])"
+    )
+    url = "postgres://postgres@127.0.0.1:5432/servicedesk"
+    result = run_django(code, VAR_DIR=str(tmp_path), DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["-c", "random_page_cost=1.1", "-c", "jit=off"]
+    result = run_django(
+        code, VAR_DIR=str(tmp_path), DATABASE_URL=url, DB_JIT="true", DB_RANDOM_PAGE_COST="4"
+    )
+    assert result.stdout.split() == ["-c", "random_page_cost=4.0"]

@@ -213,3 +213,13 @@ def test_the_queue_pages_without_counting(personas: Personas) -> None:
     assert len(numbers) == 27
     assert "Page 2" in second.content.decode() and 'page=1"' in second.content.decode()
     assert len(client.get("/queue/?page=abc").context["page"]) == 25  # not a page: the first
+
+
+def test_the_queue_of_one_assignee(personas: Personas) -> None:
+    mine, other = new_ticket(personas), new_ticket(personas)
+    ticket_assign(ticket=mine, assignee=personas.jr, actor=personas.head, now=WED_10)
+    ticket_assign(ticket=other, assignee=personas.sr, actor=personas.head, now=WED_10)
+    client = logged_in(personas.head)
+    shown = {t.number for t in client.get("/queue/?assignee=jr").context["page"]}
+    assert shown == {mine.number}
+    assert list(client.get("/queue/?assignee=nobody").context["page"]) == []
