@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('tickets', '0009_report_breach_indexes'),
+        ("accounts", "0002_initial"),
+        ("tickets", "0009_report_breach_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status', 'closed'), _negated=True), fields=['assignee', 'classified', 'resolution_due_at'], name='ticket_queue_assignee_idx'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("status", "closed"), _negated=True),
+                fields=["assignee", "classified", "resolution_due_at"],
+                name="ticket_queue_assignee_idx",
+            ),
         ),
     ]
