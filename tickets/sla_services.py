@@ -87,20 +87,13 @@ SLA_FIELDS = [
 ]
 
 
-def ticket_sla_refresh(
-    *,
-    ticket: Ticket,
-    now: datetime,
-    history: list[HistoryEvent] | None = None,
-    also: dict[str, Any] | None = None,
-) -> Ticket:
+def ticket_sla_refresh(*, ticket: Ticket, now: datetime) -> Ticket:
     """Store what the engine computes from the event log: the due times are a
-    cache for the sweeper's indexes, never maintained by hand. `also` adds
-    other columns to the same UPDATE."""
-    state = ticket_sla_state(ticket, now=now, history=history)
+    cache for the sweeper's indexes, never maintained by hand."""
+    state = ticket_sla_state(ticket, now=now)
     ticket_sla_apply(ticket, state)
     Ticket.objects.filter(pk=ticket.pk).update(
-        **{name: getattr(state, name) for name in SLA_FIELDS}, **(also or {})
+        **{name: getattr(state, name) for name in SLA_FIELDS}
     )
     return ticket
 
