@@ -28,6 +28,7 @@ from typing import Any
 import dj_database_url
 import psycopg
 from django.apps import apps
+from django.conf import settings
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -68,6 +69,13 @@ class Database:
     @classmethod
     def from_url(cls, url: str) -> Database:
         return cls.from_settings(dj_database_url.parse(url))
+
+    @classmethod
+    def chosen(cls, url: str | None) -> Database:
+        """The database a command's --database-url names, else Django's own."""
+        if url:
+            return cls.from_url(url)
+        return cls.from_settings(settings.DATABASES["default"])
 
     @classmethod
     def from_settings(cls, parsed: Mapping[str, Any]) -> Database:

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,12 +29,12 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 import psycopg
-import pytest
+
+from tests.reliability.faults_support import free_port, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-IN_CI = os.environ.get("CI", "").lower() == "true"
 TOKEN_NAME = "reliability-client"
 # Environment variables of the test run that must not reach the server under
 # test: it gets its own database, a filesystem broker and no shared Redis.
@@ -48,19 +47,6 @@ _NOT_INHERITED = (
     "MEDIA_ROOT",
     "DEBUG",
 )
-
-
-def unavailable(reason: str) -> None:
-    """Skip for a missing outside service; under CI=true that is a failure."""
-    if IN_CI:
-        pytest.fail(f"CI=true and this test {reason}")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -151,3 +151,13 @@ def templates(suffix: str = ".html") -> list[Path]:
 
 def is_email(path: Path) -> bool:
     return "emails" in path.relative_to(ROOT).parts
+
+
+# A password the policy accepts, for tests that log in through the forms.
+PASSWORD = "correct horse battery"
+
+
+def with_password(user: User) -> User:
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    return user

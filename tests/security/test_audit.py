@@ -24,21 +24,8 @@ from accounts.services import api_token_create
 from events.models import Event
 from events.services import history_of
 from inventory.item_services import item_create, secret_reveal, secret_store
-from tests.base import Personas, make_personas, make_user
-from tests.security.pages import superuser
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def people(db: None) -> Personas:
-    return make_personas()
-
-
-def with_password(user: User) -> User:
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
+from tests.base import Personas, make_user
+from tests.security.pages import PASSWORD, superuser, with_password
 
 
 def audit(obj: Any, kind: str, since: int = 0) -> list[Event]:

@@ -16,7 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
-from tests.base import Personas, make_personas
+from tests.base import Personas
 from tests.security.pages import superuser
 
 OLD = "correct horse battery"
@@ -28,11 +28,6 @@ BAD = {
     "20261125123456": "entirely numeric",
     "customer1example": "too similar",
 }
-
-
-@pytest.fixture
-def people(db: None) -> Personas:
-    return make_personas()
 
 
 def with_password(user: User, password: str = OLD) -> User:

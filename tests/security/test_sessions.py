@@ -10,23 +10,10 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from accounts.models import User
-from tests.base import Personas, make_personas
-from tests.security.pages import superuser
+from tests.base import Personas
+from tests.security.pages import PASSWORD, superuser, with_password
 
-PASSWORD = "correct horse battery"
 PLANTED = "attackerchosensessionid0123456789"
-
-
-@pytest.fixture
-def people(db: None) -> Personas:
-    return make_personas()
-
-
-def with_password(user: User) -> User:
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
 
 
 def session_id(client: Client) -> str:

@@ -34,11 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            database = (
-                Database.from_url(options["database_url"])
-                if options["database_url"]
-                else Database.from_settings(settings.DATABASES["default"])
-            )
+            database = Database.chosen(options["database_url"])
             path = Path(options["path"] or self.default_path(database))
             result = dump(database, path.resolve(), pg_bin=options["pg_bin"])
         except DumpError as error:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from servicedesk.lib.dumps import Database, DumpError, report, restore
@@ -29,11 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            database = (
-                Database.from_url(options["database_url"])
-                if options["database_url"]
-                else Database.from_settings(settings.DATABASES["default"])
-            )
+            database = Database.chosen(options["database_url"])
             result = restore(database, Path(options["path"]), pg_bin=options["pg_bin"])
         except DumpError as error:
             raise CommandError(str(error)) from None
