@@ -413,11 +413,13 @@ def test_an_engineer_sees_no_decision_form_and_may_not_post_one(personas: Person
     page = cab_page(personas.jr, client)
     assert page.status_code == 200 and change.number in page.content.decode()
     assert "/decide/" not in page.content.decode() and "/advise/" not in page.content.decode()
-    decide = client.post(reverse("cab-decide", args=[change.number]), {"decision": "approved"})
-    advise = client.post(
-        reverse("cab-advise", args=[change.number]),
-        {"technically_feasible": "yes", "within_budget": "yes"},
-    )
+    # At the moment of the login: its session lasts SESSION_COOKIE_AGE (8 h).
+    with time_machine.travel(WED_10, tick=False):
+        decide = client.post(reverse("cab-decide", args=[change.number]), {"decision": "approved"})
+        advise = client.post(
+            reverse("cab-advise", args=[change.number]),
+            {"technically_feasible": "yes", "within_budget": "yes"},
+        )
     assert (decide.status_code, advise.status_code) == (403, 403)
     change.refresh_from_db()
     assert change.status == ChangeStatus.AWAITING_CAB and not change.advice.exists()
